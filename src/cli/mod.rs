@@ -1,0 +1,51 @@
+//! The command line (*contract*: scripts and acceptance checks use these names).
+//!
+//! `main.rs` parses [`Cli`] and calls [`run`]; every failure comes back as a [`CliError`] with a
+//! one-line message and an exit code: 2 for input the user can fix, 1 for the machine's trouble.
+
+mod qr;
+
+use clap::{Parser, Subcommand};
+
+/// chopay: cashless Vietnamese markets.
+#[derive(Debug, Parser)]
+#[command(name = "chopay", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make and read VietQR codes.
+    #[command(subcommand)]
+    Qr(qr::QrCommand),
+}
+
+/// A failed command: what to tell the user, and the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The input is wrong; the message says how (exit code 2).
+    #[error("{0}")]
+    Input(String),
+    /// Reading or writing failed (exit code 1).
+    #[error("{0}")]
+    Io(String),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Input(_) => 2,
+            Self::Io(_) => 1,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Qr(command) => qr::run(command),
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure domain: values that cannot be invalid once they exist, and the codecs between them and
+//! their wire forms. No I/O, no clock, no database, no HTTP: everything here is deterministic and
+//! property-tested.
+
+pub mod digits;
+pub mod fold;
+pub mod money;
+pub mod vietqr;
