@@ -329,3 +329,6 @@ impl fmt::Display for VietQr {
         f.write_str(&self.payload())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,11 @@
+//! The integration suite: one binary, one module per area. Tests go through public interfaces
+//! (the library's API, the real `chopay` binary) and assert what users see.
+//!
+//! Tests marked `#[ignore = "needs …"]` use programs outside Rust (zbarimg, …); `cargo test`
+//! lists them as ignored, and `.ci/run` installs the programs and runs them with
+//! `--include-ignored`. They fail loudly when the program is missing.
+
+mod cli;
+mod golden;
+mod helpers;
+mod scan;
