@@ -5,6 +5,9 @@
 //! lists them as ignored, and `.ci/run` installs the programs and runs them with
 //! `--include-ignored`. They fail loudly when the program is missing.
 
+// A test fails by panicking: unwrap, expect and panic are how these files say "this must hold".
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod cli;
 mod golden;
 mod helpers;
