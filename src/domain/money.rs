@@ -91,6 +91,11 @@ impl Vnd {
             .and_then(|sum| Self::new(sum).ok())
     }
 
+    /// How many digits [`Vnd::push_digits`] writes.
+    pub fn digit_count(self) -> usize {
+        crate::domain::digits::count(self.to_dong().unsigned_abs())
+    }
+
     /// Appends the plain digits (`"50000"`) to `out`, as VietQR tag 54 wants them.
     pub fn push_digits(self, out: &mut String) {
         push_u64(out, self.to_dong().unsigned_abs());
@@ -103,9 +108,9 @@ impl Vnd {
     /// - a multiplier: `k`/`nghìn`/`ngàn` (× 1 000), `tr`/`triệu` (× 1 000 000), with a decimal
     ///   part where the result is whole: `50k`, `1,5tr`, `2.5k`.
     ///
-    /// A single separator followed by exactly three digits groups thousands (`1.500k` is
-    /// 1 500 000đ, as written in Vietnam); otherwise it is a decimal point, and the result must
-    /// still be a whole number of đồng.
+    /// Separators are read so that no typing slip quietly becomes another amount (`1.500k` is
+    /// 1 500 000đ as written in Vietnam, `0.500k` is 500đ, `10.0000` is refused); see
+    /// `number_literal` for the exact rules.
     pub fn parse(input: &str) -> Result<Self, MoneyError> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
@@ -116,11 +121,7 @@ impl Vnd {
         if trimmed.chars().count() > MAX_INPUT_CHARS {
             return Err(not_an_amount());
         }
-        let compact: String = trimmed
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
-            .collect();
+        let compact = compact(trimmed);
         let unsigned = match compact.strip_prefix(['-', '−']) {
             Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => {
                 return Err(MoneyError::Negative);
@@ -130,7 +131,7 @@ impl Vnd {
         };
         let without_currency = strip_currency(unsigned);
         let (number, multiplier) = split_multiplier(without_currency);
-        let value = match parse_number(number) {
+        let value = match parse_number(number, multiplier > 1) {
             Number::Value(value) => value,
             Number::TooLarge => return Err(MoneyError::TooLarge),
             Number::Invalid => return Err(not_an_amount()),
@@ -175,6 +176,28 @@ fn split_multiplier(text: &str) -> (&str, i64) {
         .unwrap_or((text, 1))
 }
 
+/// Lower-cases `text` and drops white space, except that a space between two digits is kept as
+/// one `' '`: it groups thousands (`50 000`) and is checked like any other separator.
+fn compact(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (index, c) in chars.iter().enumerate() {
+        if c.is_whitespace() {
+            let after_digit = out.ends_with(|p: char| p.is_ascii_digit());
+            let before_digit = chars[index..]
+                .iter()
+                .find(|n| !n.is_whitespace())
+                .is_some_and(char::is_ascii_digit);
+            if after_digit && before_digit {
+                out.push(' ');
+            }
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
 /// What [`parse_number`] found.
 enum Number {
     Value(Decimal),
@@ -184,8 +207,8 @@ enum Number {
 }
 
 /// Reads digits with optional thousands separators and an optional decimal part.
-fn parse_number(text: &str) -> Number {
-    let Some(literal) = number_literal(text) else {
+fn parse_number(text: &str, has_multiplier: bool) -> Number {
+    let Some(literal) = number_literal(text, has_multiplier) else {
         return Number::Invalid;
     };
     match Decimal::from_str(&literal) {
@@ -195,30 +218,42 @@ fn parse_number(text: &str) -> Number {
 }
 
 /// Rewrites the typed number as a plain decimal literal (`"1.250.000,5"` → `"1250000.5"`).
-fn number_literal(text: &str) -> Option<String> {
-    if text.is_empty()
-        || !text
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+///
+/// Rules, so that no typing slip becomes a different amount:
+/// - spaces group thousands only, in groups of three, and mix with no other separator;
+/// - several `.` (or several `,`) group thousands and must form groups of three;
+/// - one `.` or `,` groups thousands when a group of three follows a first group that does not
+///   start with 0 (`1.500`); otherwise it is a decimal point (`2.5k`, `0.500k`);
+/// - with both, the last one is the decimal point (`1.234.567,00`);
+/// - without a multiplier (`k`, `tr`) a decimal part is only accepted as the `.0`/`.00` of an
+///   amount of at least 1 000 (`180000.00`, as exported by spreadsheets); a non-zero one is a
+///   fraction (refused by [`Vnd::new`]), and other zeros (`50,00`, `10.0000`) are ambiguous.
+fn number_literal(text: &str, has_multiplier: bool) -> Option<String> {
+    let digits_only = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if text.contains(' ') {
+        return ungroup(text, ' ');
+    }
+    if !text
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
     {
         return None;
     }
     let dots = text.matches('.').count();
     let commas = text.matches(',').count();
     let (integer, fraction) = match (dots, commas) {
-        (0, 0) => (text.to_owned(), ""),
-        (_, 0) | (0, _) => {
-            let separator = if dots > 0 { '.' } else { ',' };
-            let count = dots + commas;
-            let (head, tail) = text.rsplit_once(separator)?;
-            if count == 1 && tail.len() != 3 {
-                (head.to_owned(), tail)
-            } else {
-                (ungroup(text, separator)?, "")
+        (0, 0) => return digits_only(text).then(|| text.to_owned()),
+        (1, 0) | (0, 1) => {
+            let separator = if dots == 1 { '.' } else { ',' };
+            if let Some(grouped) = ungroup(text, separator) {
+                return Some(grouped);
             }
+            let (head, tail) = text.split_once(separator)?;
+            (head.to_owned(), tail)
         }
+        (_, 0) => return ungroup(text, '.'),
+        (0, _) => return ungroup(text, ','),
         _ => {
-            // Both kinds: whichever comes last is the decimal point.
             let last_dot = text.rfind('.')?;
             let last_comma = text.rfind(',')?;
             let (thousands, decimal) = if last_dot > last_comma {
@@ -227,37 +262,42 @@ fn number_literal(text: &str) -> Option<String> {
                 ('.', ',')
             };
             let (head, tail) = text.rsplit_once(decimal)?;
-            if tail.contains(thousands) {
-                return None;
-            }
             (ungroup(head, thousands)?, tail)
         }
     };
-    if integer.is_empty() || fraction.contains(['.', ',']) {
+    if !digits_only(&integer) || !digits_only(fraction) {
         return None;
     }
-    Some(if fraction.is_empty() {
-        integer
-    } else {
-        format!("{integer}.{fraction}")
-    })
+    let zeros = fraction.bytes().all(|b| b == b'0');
+    let spreadsheet_cents =
+        zeros && fraction.len() <= 2 && integer.trim_start_matches('0').len() >= 4;
+    if !has_multiplier && zeros && !spreadsheet_cents {
+        return None;
+    }
+    Some(format!("{integer}.{fraction}"))
 }
 
-/// Removes thousands separators, checking the groups: 1–3 digits, then groups of exactly 3.
+/// Removes thousands separators, checking the groups: a first group of 1–3 digits that does not
+/// start with 0, then groups of exactly 3. `None` when the text is not grouped that way.
 fn ungroup(text: &str, separator: char) -> Option<String> {
     let mut groups = text.split(separator);
     let first = groups.next()?;
-    if first.is_empty() || first.len() > 3 || first.contains(['.', ',']) {
+    let first_ok = (1..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && !first.starts_with('0');
+    if !first_ok {
         return None;
     }
     let mut digits = first.to_owned();
+    let mut grouped = false;
     for group in groups {
         if group.len() != 3 || !group.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         digits.push_str(group);
+        grouped = true;
     }
-    Some(digits)
+    grouped.then_some(digits)
 }
 
 impl fmt::Display for Vnd {
@@ -346,6 +386,12 @@ mod tests {
             ("1,250,000₫", 1_250_000),
             ("VND 180000", 180_000),
             ("1.234.567,00", 1_234_567),
+            ("180000.00", 180_000),
+            ("1000.0", 1_000),
+            ("50 000 đ", 50_000),
+            ("50 k", 50_000),
+            ("0.500k", 500),
+            ("0,5tr", 500_000),
             ("  7 000 ", 7_000),
             ("1", 1),
             ("9.999.999.999.999", 9_999_999_999_999),
@@ -370,8 +416,26 @@ mod tests {
             Vnd::parse("99999999999999999999999999999999k"),
             Err(MoneyError::TooLarge)
         );
+        assert_eq!(Vnd::parse("0.500"), Err(MoneyError::Fraction("0.5".into())));
+        // Nonsense, and typing slips that must not quietly become a different amount.
         for nonsense in [
-            "abc", "5.0.0", "50,00,0", "k", "đ", "1e5", "0x10", "50.000.5", "--5", "5-",
+            "abc",
+            "5.0.0",
+            "50,00,0",
+            "k",
+            "đ",
+            "1e5",
+            "0x10",
+            "50.000.5",
+            "--5",
+            "5-",
+            "1.000 000",
+            "10.0000",
+            "50,00",
+            "1.000,000",
+            "1 0000",
+            "05.000",
+            "1.00.000",
         ] {
             assert!(
                 matches!(Vnd::parse(nonsense), Err(MoneyError::NotAnAmount(_))),

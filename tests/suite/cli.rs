@@ -122,12 +122,9 @@ fn bad_fields_are_refused_with_the_field_named_and_exit_code_2() {
         "12,5",
     ]);
     assert_eq!(bad_amount.code, 2);
-    assert!(
-        bad_amount
-            .stderr
-            .contains("amount must be whole đồng without fractions"),
-        "{}",
-        bad_amount.stderr
+    assert_eq!(
+        bad_amount.stderr,
+        "chopay: invalid value '12,5' for '--amount <AMOUNT>': amount must be whole đồng without fractions (got 12.5)\n"
     );
     let no_bank = chopay(&["qr", "encode", "--bank", "nobank", "--account", "1"]);
     assert_eq!(no_bank.code, 2);
@@ -138,6 +135,62 @@ fn bad_fields_are_refused_with_the_field_named_and_exit_code_2() {
     );
     let no_payee = chopay(&["qr", "encode", "--account", "1"]);
     assert_eq!(no_payee.code, 2);
+    assert_eq!(
+        no_payee.stderr,
+        "chopay: the following required arguments were not provided: <--bin <BIN>|--bank <BANK>>\n"
+    );
+    let both = chopay(&[
+        "qr",
+        "encode",
+        "--bin",
+        "970436",
+        "--bank",
+        "VCB",
+        "--account",
+        "1",
+    ]);
+    assert_eq!(both.code, 2);
+    assert_eq!(both.stderr.lines().count(), 1, "{}", both.stderr);
+}
+
+#[test]
+fn a_card_code_can_name_its_bank() {
+    let run = chopay(&[
+        "qr",
+        "encode",
+        "--bank",
+        "sacombank",
+        "--service",
+        "card",
+        "--account",
+        "9704031101234567",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout_text(),
+        "00020101021138600010A00000072701300006970403011697040311012345670208QRIBFTTC53037045802VN63044F52\n"
+    );
+    let letters = chopay(&[
+        "qr",
+        "encode",
+        "--bank",
+        "sacombank",
+        "--service",
+        "card",
+        "--account",
+        "VQR1",
+    ]);
+    assert_eq!(
+        letters.stderr,
+        "chopay: 38.01.01 (account): a card number has only digits, got 'VQR1'\n"
+    );
+}
+
+#[test]
+fn help_goes_to_standard_output() {
+    let run = chopay(&["qr", "encode", "--help"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout_text().contains("--reference-label"));
 }
 
 #[test]

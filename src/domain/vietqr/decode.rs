@@ -156,17 +156,7 @@ pub fn decode(payload: &str) -> Result<Decoded, DecodeError> {
         return Err(DecodeError::Empty);
     }
     let crc = check_crc(text, &mut warnings)?;
-    let (raw, unit) = match read_fields(text, LengthUnit::Chars, "") {
-        Ok(raw) => (raw, LengthUnit::Chars),
-        Err(error) if !text.is_ascii() => match read_fields(text, LengthUnit::Bytes, "") {
-            Ok(raw) => {
-                warnings.push("lengths count UTF-8 bytes, not characters".to_owned());
-                (raw, LengthUnit::Bytes)
-            }
-            Err(_) => return Err(error.into()),
-        },
-        Err(error) => return Err(error.into()),
-    };
+    let (raw, unit) = read_root(text, &mut warnings)?;
     let mut broken = Vec::new();
     let fields = build_tree(&raw, "", unit, &mut broken);
     Interpreter {
@@ -175,6 +165,37 @@ pub fn decode(payload: &str) -> Result<Decoded, DecodeError> {
         warnings,
     }
     .run(crc.to_owned())
+}
+
+/// Reads the top-level fields, in characters or, failing that, UTF-8 bytes. A reading only counts
+/// when it ends with the CRC field that [`check_crc`] found: otherwise a byte-counted payload
+/// could be misread in characters with the CRC swallowed by the field before it.
+fn read_root<'a>(
+    text: &'a str,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<RawField<'a>>, LengthUnit), DecodeError> {
+    let ends_with_crc = |raw: &[RawField<'_>]| {
+        raw.last()
+            .is_some_and(|f| f.tag == "63" && f.value.len() == 4)
+    };
+    let crc_not_last = || TlvError {
+        path: "63".to_owned(),
+        problem: "the CRC is not the last field: the lengths before it do not add up".to_owned(),
+    };
+    let in_chars = read_fields(text, LengthUnit::Chars, "");
+    if let Ok(raw) = &in_chars
+        && ends_with_crc(raw)
+    {
+        return Ok((in_chars.unwrap_or_default(), LengthUnit::Chars));
+    }
+    if !text.is_ascii()
+        && let Ok(raw) = read_fields(text, LengthUnit::Bytes, "")
+        && ends_with_crc(&raw)
+    {
+        warnings.push("lengths count UTF-8 bytes, not characters".to_owned());
+        return Ok((raw, LengthUnit::Bytes));
+    }
+    Err(in_chars.err().unwrap_or_else(crc_not_last).into())
 }
 
 /// Checks tag 63 and returns the CRC as written.
@@ -215,17 +236,20 @@ fn build_tree(
     raw.iter()
         .map(|field| {
             let path = child_path(parent, field.tag);
-            let children = if tags::is_template(&path) {
-                match read_fields(field.value, unit, &path) {
-                    Ok(nested) => build_tree(&nested, &path, unit, broken),
-                    Err(error) => {
-                        broken.push(error);
-                        Vec::new()
-                    }
-                }
+            let mut children = if tags::is_template(&path) {
+                read_template(field.value, &path, unit, broken)
             } else {
                 Vec::new()
             };
+            // Under the NAPAS GUID, 01 is itself a template (BIN and account), whatever the tag.
+            let napas = children
+                .iter()
+                .any(|c| c.tag == "00" && c.value.eq_ignore_ascii_case(NAPAS_GUID));
+            if napas && ("26"..="51").contains(&path.as_str()) {
+                for child in children.iter_mut().filter(|c| c.tag == "01") {
+                    child.fields = read_template(&child.value, &child.path, unit, broken);
+                }
+            }
             Field {
                 tag: field.tag.to_owned(),
                 name: tags::name(&path),
@@ -235,6 +259,22 @@ fn build_tree(
             }
         })
         .collect()
+}
+
+/// The fields of a template, or none (with the reason recorded in `broken`).
+fn read_template(
+    value: &str,
+    path: &str,
+    unit: LengthUnit,
+    broken: &mut Vec<TlvError>,
+) -> Vec<Field> {
+    match read_fields(value, unit, path) {
+        Ok(nested) => build_tree(&nested, path, unit, broken),
+        Err(error) => {
+            broken.push(error);
+            Vec::new()
+        }
+    }
 }
 
 fn find<'f>(fields: &'f [Field], tag: &str) -> Option<&'f Field> {
@@ -283,6 +323,13 @@ impl<'a> Interpreter<'a> {
                 ));
             }
         }
+        if self
+            .fields
+            .iter()
+            .all(|f| !("02"..="51").contains(&f.tag.as_str()))
+        {
+            self.warn("no merchant account information (tags 02-51): nothing says who is paid");
+        }
         let point_of_initiation = match find(self.fields, "01").map(|f| f.value.as_str()) {
             Some("11") => Some(Initiation::Static),
             Some("12") => Some(Initiation::Dynamic),
@@ -292,7 +339,10 @@ impl<'a> Interpreter<'a> {
                 ));
                 None
             }
-            None => None,
+            None => {
+                self.warn("no point of initiation (tag 01): static or dynamic is not said");
+                None
+            }
         };
 
         let (scheme, template) = self.scheme();
@@ -340,9 +390,22 @@ impl<'a> Interpreter<'a> {
         let merchant_name = self.text("59", 25);
         let merchant_city = self.text("60", 15);
 
-        if let Some(error) = self.broken_under("62") {
-            let warning = format!("additional data ignored: malformed field {error}");
-            self.warn(warning);
+        // The payee template's problems were errors above; any other broken template is kept as
+        // text with a warning.
+        let payee_path = template
+            .map(|t| t.path.as_str())
+            .filter(|_| scheme == Scheme::Vietqr);
+        for error in self.broken {
+            let top = error.path.split('.').next().unwrap_or("");
+            if Some(top) == payee_path {
+                continue;
+            }
+            let kept = if top == "62" {
+                "additional data ignored"
+            } else {
+                "kept as text"
+            };
+            self.warn(format!("malformed field {error}; {kept}"));
         }
         let additional = find(self.fields, "62")
             .map(|f| f.fields.as_slice())
@@ -534,7 +597,7 @@ impl<'a> Interpreter<'a> {
         if fraction.bytes().any(|b| b != b'0') {
             return Err(error(format!("'{value}' has a fraction of a đồng")));
         }
-        if !fraction.is_empty() || value.contains('.') {
+        if value.contains('.') {
             self.warn(format!(
                 "amount '{value}' has a decimal point; some bank apps reject it"
             ));

@@ -5,7 +5,6 @@
 //! every value is ASCII, so lengths in characters and bytes agree.
 
 use super::{NAPAS_GUID, VietQr, crc};
-use crate::domain::digits;
 
 /// Appends a two-digit tag and a two-digit length. Callers guarantee `length <= 99`.
 fn push_header(out: &mut String, tag: &str, length: usize) {
@@ -46,9 +45,8 @@ impl VietQr {
         }
         push_field(&mut out, "53", "704");
         if let Some(amount) = f.amount {
-            let dong = amount.to_dong().unsigned_abs();
-            push_header(&mut out, "54", digits::count(dong));
-            digits::push_u64(&mut out, dong);
+            push_header(&mut out, "54", amount.digit_count());
+            amount.push_digits(&mut out);
         }
         push_field(&mut out, "58", "VN");
         if let Some(name) = &f.merchant_name {

@@ -303,8 +303,8 @@ fn fold_text(
     max_chars: usize,
 ) -> Result<Option<String>, FieldError> {
     let Some(text) = text else { return Ok(None) };
-    let folded = fold::to_ascii(&text);
-    if folded.trim().is_empty() {
+    let folded = fold::to_ascii(&text).trim().to_owned();
+    if folded.is_empty() {
         return Err(FieldError::new(
             path,
             name,

@@ -46,9 +46,10 @@ pub fn name(path: &str) -> Option<&'static str> {
     })
 }
 
-/// Whether the value of the field at `path` is itself a TLV template.
+/// Whether the value of the field at `path` is always a TLV template. (The NAPAS beneficiary,
+/// `01` inside a template whose GUID is NAPAS's, is one too; the decoder knows that from the GUID.)
 pub fn is_template(path: &str) -> bool {
-    matches!(path, "62" | "64" | "38.01")
+    matches!(path, "62" | "64")
         || (path.len() == 2 && (("26"..="51").contains(&path) || ("80"..="99").contains(&path)))
 }
 
@@ -64,7 +65,7 @@ mod tests {
         assert_eq!(name("38.01.01"), Some("account_number"));
         assert_eq!(name("62.08"), Some("purpose_of_transaction"));
         assert_eq!(name("62.99"), None);
-        assert!(is_template("38") && is_template("38.01") && is_template("62"));
+        assert!(is_template("38") && is_template("26") && is_template("62"));
         assert!(!is_template("54") && !is_template("62.08"));
     }
 }

@@ -395,3 +395,113 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_byte_counted_payload_is_not_misread_in_characters() {
+    // 62 holds "0809Tiền 15": 11 characters but 13 bytes, and this encoder counted bytes. Read in
+    // characters, 62 would swallow the "63" of the CRC field.
+    let payload = with_crc(
+        "00020101021238540010A00000072701240006970422011003523509170208QRIBFTTA53037045802VN62130809Tiền 15",
+    );
+    let d = decode(&payload).unwrap();
+    assert_eq!(d.purpose.as_deref(), Some("Tiền 15"));
+    assert_eq!(d.fields.last().map(|f| f.tag.as_str()), Some("63"));
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w == "lengths count UTF-8 bytes, not characters"),
+        "{:?}",
+        d.warnings
+    );
+}
+
+#[test]
+fn a_napas_account_under_another_tag_is_still_read() {
+    let payload = with_crc(
+        "00020101021126540010A00000072701240006970422011003523509170208QRIBFTTA53037045802VN",
+    );
+    let d = decode(&payload).unwrap();
+    assert_eq!(d.scheme, Scheme::Vietqr);
+    assert_eq!(
+        (d.bin.as_deref(), d.account.as_deref()),
+        (Some("970422"), Some("0352350917"))
+    );
+    assert_eq!(d.warnings, ["the NAPAS template is under tag 26, not 38"]);
+}
+
+#[test]
+fn odd_but_readable_payloads_say_what_is_odd() {
+    let broken_language = with_crc(
+        "00020101021138540010A00000072701240006970422011003523509170208QRIBFTTA53037045802VN6404abcd",
+    );
+    let d = decode(&broken_language).unwrap();
+    assert_eq!(d.account.as_deref(), Some("0352350917"));
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.starts_with("malformed field 64: ") && w.ends_with("kept as text")),
+        "{:?}",
+        d.warnings
+    );
+
+    let bare = with_crc("0002015802VN");
+    let d = decode(&bare).unwrap();
+    assert_eq!(d.scheme, Scheme::Emvco);
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.starts_with("no merchant account information")),
+        "{:?}",
+        d.warnings
+    );
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.starts_with("no point of initiation")),
+        "{:?}",
+        d.warnings
+    );
+}
+
+#[test]
+fn surrounding_spaces_do_not_reach_the_payload() {
+    let code = VietQr::new(VietQrFields {
+        bin: "970436".into(),
+        account: "1".into(),
+        purpose: Some("  Tiền rau 🍜 ".into()),
+        ..VietQrFields::default()
+    })
+    .unwrap();
+    assert_eq!(code.fields().purpose.as_deref(), Some("Tien rau"));
+}
+
+/// Characters that stress the reader: digits (they look like headers), ASCII, and multi-byte.
+fn mutation_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        proptest::char::range('0', '9'),
+        proptest::char::range(' ', '~'),
+        Just('ệ'),
+        Just('đ'),
+        Just('🍜')
+    ]
+}
+
+proptest! {
+    #[test]
+    fn edited_payloads_with_a_fresh_crc_never_panic_and_end_with_the_crc(
+        fields in any_fields(),
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), mutation_char(), any::<bool>()), 1..6),
+    ) {
+        let Ok(code) = VietQr::new(fields) else { return Ok(()) };
+        let payload = code.payload();
+        let mut chars: Vec<char> = payload[..payload.len() - 8].chars().collect();
+        for (position, c, insert) in edits {
+            let index = position.index(chars.len());
+            if insert { chars.insert(index, c) } else { chars[index] = c }
+        }
+        let body: String = chars.into_iter().collect();
+        if let Ok(decoded) = decode(&with_crc(&body)) {
+            prop_assert_eq!(decoded.fields.last().map(|f| f.tag.as_str()), Some("63"));
+        }
+    }
+}
