@@ -12,5 +12,8 @@
 pub mod cli;
 /// Pure domain: money, ASCII folding, the VietQR codec and the NAPAS bank directory. No I/O.
 pub mod domain;
+pub mod http;
 /// QR code images of any payload: the module matrix (with fast mask choice), SVG and PNG.
 pub mod qr;
+pub mod service;
+pub mod store;

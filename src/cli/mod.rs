@@ -3,7 +3,10 @@
 //! `main.rs` parses [`Cli`] and calls [`run`]; every failure comes back as a [`CliError`] with a
 //! one-line message and an exit code: 2 for input the user can fix, 1 for the machine's trouble.
 
+mod admin;
+mod database;
 mod qr;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +23,16 @@ enum Command {
     /// Make and read VietQR codes.
     #[command(subcommand)]
     Qr(qr::QrCommand),
+    /// Run the HTTP service.
+    Serve(serve::ServeArgs),
+    /// Bring the database schema up to date.
+    Migrate(admin::MigrateArgs),
+    /// Import data from spreadsheets.
+    #[command(subcommand)]
+    Import(admin::ImportCommand),
+    /// Manage bearer tokens.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
 }
 
 /// A failed command: what to tell the user, and the exit code.
@@ -47,5 +60,9 @@ impl CliError {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Qr(command) => qr::run(command),
+        Command::Serve(args) => serve::serve(&args),
+        Command::Migrate(args) => admin::migrate(&args),
+        Command::Import(command) => admin::import(&command),
+        Command::Token(command) => admin::token(&command),
     }
 }

@@ -2,7 +2,11 @@
 //! their wire forms. No I/O, no clock, no database, no HTTP: everything here is deterministic and
 //! property-tested.
 
+pub mod access;
 pub mod digits;
 pub mod fold;
+pub mod market;
 pub mod money;
+pub mod stall;
+pub mod text;
 pub mod vietqr;

@@ -1,0 +1,134 @@
+//! Operator commands on the database: `migrate`, `import stalls`, `token create`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::CliError;
+use super::database::{DatabaseArgs, block_on};
+use crate::service::tokens::{self, TokenRequest};
+use crate::service::{catalog, import};
+
+/// `chopay migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+/// `chopay import …`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a market's stalls from a CSV spreadsheet: all rows or none.
+    Stalls(ImportStallsArgs),
+}
+
+/// `chopay import stalls`.
+#[derive(Debug, Args)]
+pub struct ImportStallsArgs {
+    /// The market's slug.
+    #[arg(long)]
+    market: String,
+    /// UTF-8 CSV with a header: code, vendor_name, goods, phone, bank, account, holder.
+    file: PathBuf,
+    /// Check every row and report, without writing anything.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+/// `chopay token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a bearer token; it is printed once and only its hash is stored.
+    Create(TokenCreateArgs),
+}
+
+/// `chopay token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// admin, board or vendor.
+    #[arg(long)]
+    role: String,
+    /// A board token's market (or, with --stall CODE, the stall's market).
+    #[arg(long)]
+    market: Option<String>,
+    /// A board token's district, by slug (e.g. ba-vi).
+    #[arg(long)]
+    district: Option<String>,
+    /// A vendor token's stall: its id, or its code with --market.
+    #[arg(long)]
+    stall: Option<String>,
+    /// What the token is for.
+    #[arg(long, default_value = "")]
+    label: String,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+pub fn migrate(args: &MigrateArgs) -> Result<(), CliError> {
+    block_on(async {
+        let store = args.database.open().await?;
+        store.close().await;
+        println!("database is up to date");
+        Ok(())
+    })
+}
+
+pub fn import(command: &ImportCommand) -> Result<(), CliError> {
+    let ImportCommand::Stalls(args) = command;
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", args.file.display())))?;
+    block_on(async {
+        let store = args.database.open().await?;
+        let market = catalog::market(&store, &args.market).await?;
+        let report = import::import_stalls(&store, &market, &bytes, args.dry_run).await;
+        store.close().await;
+        let report = report?;
+        if !report.errors.is_empty() {
+            for error in &report.errors {
+                let code = error
+                    .code
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default();
+                eprintln!("line {}{code}: {}", error.line, error.message);
+            }
+            return Err(CliError::Input(format!(
+                "{} of {} rows are invalid; nothing was written",
+                report.errors.len(),
+                report.rows
+            )));
+        }
+        let verb = if args.dry_run { "would be" } else { "were" };
+        println!(
+            "{} rows checked: {} stalls {verb} created, {} {verb} updated, {} unchanged",
+            report.rows, report.created, report.updated, report.unchanged
+        );
+        Ok(())
+    })
+}
+
+pub fn token(command: &TokenCommand) -> Result<(), CliError> {
+    let TokenCommand::Create(args) = command;
+    block_on(async {
+        let store = args.database.open().await?;
+        let request = TokenRequest {
+            role: args.role.clone(),
+            market: args.market.clone(),
+            district: args.district.clone(),
+            stall: args.stall.clone(),
+            label: args.label.clone(),
+        };
+        let issued = tokens::create(&store, &request).await;
+        store.close().await;
+        let issued = issued?;
+        eprintln!(
+            "{} token for {:?}; it is shown once, keep it safe:",
+            issued.principal.role, issued.principal.scope
+        );
+        println!("{}", issued.token);
+        Ok(())
+    })
+}

@@ -1,0 +1,213 @@
+//! HTTP: the axum router, its middleware, and the handlers of the JSON API.
+//!
+//! [`router`] builds the whole application from an [`AppState`], so tests call it in-process and
+//! `chopay serve` binds it to a port. Every route is documented in `/openapi.json` (utoipa), and
+//! every handler checks object-level access through the `require_*` helpers below.
+
+pub mod error;
+pub mod extract;
+pub mod markets;
+pub mod metrics;
+pub mod stalls;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::{BoxError, Json, Router};
+use serde::Serialize;
+use tower::ServiceBuilder;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use self::error::{ApiError, ErrorBody};
+use self::metrics::Metrics;
+use crate::domain::access::{MarketPlace, Principal};
+use crate::store::markets::MarketRow;
+use crate::store::stalls::StallRow;
+use crate::store::{Backend, Store};
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Request metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Limits the server enforces on every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body, in bytes.
+    pub body_bytes: usize,
+    /// Longest time to answer one request.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "chopay", description = "Cashless Vietnamese markets: stalls, VietQR codes, payments and boards."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The whole application: API, health, metrics and OpenAPI document.
+pub fn router(state: AppState, limits: Limits) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(markets::list_markets, markets::create_market))
+        .routes(routes!(markets::get_market, markets::update_market))
+        .routes(routes!(stalls::list_stalls, stalls::create_stall))
+        .routes(routes!(stalls::get_stall, stalls::update_stall))
+        .routes(routes!(stalls::stall_qr_svg))
+        .routes(routes!(stalls::stall_qr_png))
+        .routes(routes!(stalls::import_stalls))
+        .routes(routes!(stalls::export_stalls))
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    api.route("/openapi.json", axum::routing::get(move || async move { Json(openapi.as_ref().clone()) }))
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+        })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|error: BoxError| async move {
+                    if error.is::<tower::timeout::error::Elapsed>() {
+                        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took too long; try again")
+                    } else {
+                        ApiError::internal(&error)
+                    }
+                }))
+                .timeout(limits.request_timeout),
+        )
+        // Log method and path only: a query string may carry a vendor's login token.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
+        .with_state(state)
+}
+
+/// Health of the service and its database.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the database answers.
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    state.store.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "health check: database unreachable");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the database does not answer",
+        )
+    })?;
+    let database = match state.store.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    Ok(Json(Health {
+        status: "ok",
+        database,
+    }))
+}
+
+/// 403 unless the caller is an admin.
+pub fn require_admin(caller: &Principal) -> Result<(), ApiError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only an admin token may do this"))
+    }
+}
+
+fn place(market: &MarketRow) -> MarketPlace<'_> {
+    MarketPlace {
+        market_id: market.id,
+        district_slug: &market.district_slug,
+    }
+}
+
+/// 403 unless the caller may read the whole market.
+pub fn require_market(caller: &Principal, market: &MarketRow) -> Result<(), ApiError> {
+    if caller.can_read_market(place(market)) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "this token does not reach market '{}'",
+            market.slug
+        )))
+    }
+}
+
+/// 403 unless the caller may read this stall.
+pub fn require_stall(
+    caller: &Principal,
+    stall: &StallRow,
+    market: &MarketRow,
+) -> Result<(), ApiError> {
+    if caller.can_read_stall(stall.id, place(market)) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "this token does not reach stall {}",
+            stall.id
+        )))
+    }
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC (`2026-11-23T10:28:03.123Z`).
+pub fn rfc3339(ms: i64) -> String {
+    let nanos = i128::from(ms) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+impl IntoResponse for Health {
+    fn into_response(self) -> axum::response::Response {
+        Json(self).into_response()
+    }
+}

@@ -1,0 +1,81 @@
+//! The demo: huyện Ba Vì with Chợ Mơ (56 stalls, all equipped) and Chợ Quảng Oai (328 stalls, 321
+//! equipped). Seeding is idempotent: markets are created once, stalls go through the ordinary
+//! import (so a second run changes nothing), and posters are marked placed where missing.
+
+use crate::domain::market::MarketFields;
+use crate::store::{Store, now_ms};
+use crate::store::{markets, stalls};
+
+use super::ServiceError;
+use super::catalog;
+use super::demo_data::{DemoMarket, demo_markets};
+use super::import;
+
+/// What seeding found and did, per market.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeededMarket {
+    /// Market slug.
+    pub slug: String,
+    /// Stalls in the market.
+    pub stalls: usize,
+    /// Stalls with a linked account.
+    pub linked: usize,
+    /// The id of the market's first stall, for a vendor link.
+    pub first_stall_id: Option<i64>,
+}
+
+/// Seeds the demo markets; safe to run on every start.
+pub async fn seed(store: &Store) -> Result<Vec<SeededMarket>, ServiceError> {
+    let mut seeded = Vec::new();
+    for demo in demo_markets() {
+        let market = match markets::by_slug(store, demo.slug).await? {
+            Some(market) => market,
+            None => {
+                let households = i64::try_from(demo.stalls.len()).ok();
+                let fields = MarketFields::parse(
+                    demo.name,
+                    demo.commune,
+                    demo.district,
+                    demo.district_slug,
+                    demo.province,
+                    households,
+                )
+                .map_err(|e| ServiceError::Invalid(format!("demo market {}: {e}", demo.slug)))?;
+                catalog::create_market(store, demo.slug, &fields).await?
+            }
+        };
+        let report =
+            import::import_stalls(store, &market, demo_csv(&demo)?.as_bytes(), false).await?;
+        if let Some(error) = report.errors.first() {
+            return Err(ServiceError::Invalid(format!(
+                "demo stall on line {}: {}",
+                error.line, error.message
+            )));
+        }
+        stalls::mark_posters_placed(store, market.id, now_ms()).await?;
+        let all = stalls::all_in_market(store, market.id).await?;
+        seeded.push(SeededMarket {
+            slug: market.slug.clone(),
+            stalls: all.len(),
+            linked: all.iter().filter(|s| s.payee_bin.is_some()).count(),
+            first_stall_id: all.first().map(|s| s.id),
+        });
+    }
+    Ok(seeded)
+}
+
+/// The demo market as the CSV a board would import.
+fn demo_csv(demo: &DemoMarket) -> Result<String, ServiceError> {
+    let optional = |v: &Option<String>| v.clone().unwrap_or_default();
+    import::write_csv(demo.stalls.iter().map(|stall| {
+        [
+            stall.code.clone(),
+            stall.vendor_name.clone(),
+            stall.goods.clone(),
+            optional(&stall.phone),
+            optional(&stall.bank_bin),
+            optional(&stall.account),
+            optional(&stall.holder),
+        ]
+    }))
+}

@@ -1,0 +1,36 @@
+//! Use cases: what a board, a vendor or an operator asks chopay to do, in terms of the domain and
+//! the store. HTTP handlers and CLI commands call these and stay thin.
+
+pub mod catalog;
+pub mod demo;
+pub mod demo_data;
+pub mod import;
+pub mod tokens;
+
+use crate::store::StoreError;
+
+/// Why a use case failed, in terms a caller can map to a response.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The named thing does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// It clashes with something that exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The input is invalid; the message names the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Duplicate(what) => Self::Conflict(format!("{what} already exists")),
+            other => Self::Store(other),
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Bearer tokens: made once and shown once, stored as SHA-256 digests, checked on each request.
+
+use crate::domain::access::{Principal, Role, Scope, token_hash, token_text};
+use crate::store::tokens::{self, NewToken};
+use crate::store::{Store, now_ms};
+
+use super::ServiceError;
+use super::catalog;
+
+/// What a new token reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TokenRequest {
+    /// `admin`, `board` or `vendor`.
+    pub role: String,
+    /// A board's market, by slug (or, with `stall`, the market of a stall given by code).
+    pub market: Option<String>,
+    /// A board's district, by slug.
+    pub district: Option<String>,
+    /// A vendor's stall: its id, or its code when `market` is given.
+    pub stall: Option<String>,
+    /// What the token is for.
+    pub label: String,
+}
+
+/// A token just made: its text (shown once) and what it reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The bearer token; only its digest is stored.
+    pub token: String,
+    /// Its role and scope.
+    pub principal: Principal,
+}
+
+/// Makes a token and stores its digest.
+pub async fn create(store: &Store, request: &TokenRequest) -> Result<IssuedToken, ServiceError> {
+    let role = Role::parse(&request.role).ok_or_else(|| {
+        ServiceError::Invalid(format!(
+            "role must be admin, board or vendor, not '{}'",
+            request.role
+        ))
+    })?;
+    let invalid = |message: &str| ServiceError::Invalid(message.to_owned());
+    let scope = match (role, &request.market, &request.district, &request.stall) {
+        (Role::Admin, None, None, None) => Scope::All,
+        (Role::Admin, ..) => {
+            return Err(invalid(
+                "an admin token has no --market, --district or --stall",
+            ));
+        }
+        (Role::Board, Some(slug), None, None) => {
+            Scope::Market(catalog::market(store, slug).await?.id)
+        }
+        (Role::Board, None, Some(district), None) => Scope::District(district.clone()),
+        (Role::Board, ..) => {
+            return Err(invalid(
+                "a board token needs exactly one of --market or --district",
+            ));
+        }
+        (Role::Vendor, market, None, Some(stall)) => {
+            Scope::Stall(resolve_stall(store, market.as_deref(), stall).await?)
+        }
+        (Role::Vendor, ..) => {
+            return Err(invalid(
+                "a vendor token needs --stall ID (or --market SLUG --stall CODE)",
+            ));
+        }
+    };
+    let mut random = [0_u8; 32];
+    getrandom::fill(&mut random)
+        .map_err(|e| ServiceError::Invalid(format!("no randomness available: {e}")))?;
+    let token = token_text(&random);
+    let digest = token_hash(&token);
+    let (market_id, district_slug, stall_id) = match &scope {
+        Scope::All => (None, None, None),
+        Scope::Market(id) => (Some(*id), None, None),
+        Scope::District(slug) => (None, Some(slug.as_str()), None),
+        Scope::Stall(id) => (None, None, Some(*id)),
+    };
+    let new = NewToken {
+        token_sha256: &digest,
+        role: role.as_str(),
+        market_id,
+        district_slug,
+        stall_id,
+        label: &request.label,
+    };
+    tokens::insert(store, &new, now_ms()).await?;
+    Ok(IssuedToken {
+        token,
+        principal: Principal { role, scope },
+    })
+}
+
+async fn resolve_stall(
+    store: &Store,
+    market: Option<&str>,
+    stall: &str,
+) -> Result<i64, ServiceError> {
+    match (market, stall.parse::<i64>()) {
+        (None, Ok(id)) => Ok(catalog::stall(store, id).await?.0.id),
+        (Some(slug), _) => {
+            let market = catalog::market(store, slug).await?;
+            let code = stall.trim().to_ascii_uppercase();
+            crate::store::stalls::by_code(store, market.id, &code)
+                .await?
+                .map(|s| s.id)
+                .ok_or_else(|| ServiceError::NotFound(format!("stall {code} in market '{slug}'")))
+        }
+        (None, Err(_)) => Err(ServiceError::Invalid(format!(
+            "stall '{stall}' is not an id; give --market too to use a code"
+        ))),
+    }
+}
+
+/// The caller a bearer token stands for, or `None` when it is unknown.
+pub async fn authenticate(store: &Store, token: &str) -> Result<Option<Principal>, ServiceError> {
+    let Some(row) = tokens::by_digest(store, &token_hash(token)).await? else {
+        return Ok(None);
+    };
+    let role = Role::parse(&row.role);
+    let scope = match (role, row.market_id, row.district_slug, row.stall_id) {
+        (Some(Role::Admin), ..) => Scope::All,
+        (Some(Role::Board), Some(id), _, _) => Scope::Market(id),
+        (Some(Role::Board), None, Some(slug), _) => Scope::District(slug),
+        (Some(Role::Vendor), _, _, Some(id)) => Scope::Stall(id),
+        _ => return Ok(None),
+    };
+    Ok(role.map(|role| Principal { role, scope }))
+}

@@ -1,0 +1,285 @@
+//! Storage: SQLite (embedded default) or PostgreSQL, picked by the database URL; the only place
+//! that speaks SQL.
+//!
+//! [`Store`] holds a native pool for either backend. Queries are written once, with `$N`
+//! placeholders both backends accept, and compiled for each pool by [`dispatch!`]; only where the
+//! dialects differ is SQL written twice. Amounts are whole đồng in 64-bit integers, times UTC
+//! milliseconds since the epoch.
+//!
+//! Durability: SQLite runs in WAL mode with `synchronous=FULL` (a commit is on disk when it
+//! returns) and write transactions begin `IMMEDIATE` with a busy timeout, so a writer waits for the
+//! lock instead of failing with SQLITE_BUSY halfway through.
+
+pub mod markets;
+pub mod stalls;
+pub mod tokens;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+/// A database URL whose `Debug` and `Display` hide the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Wraps a URL (`sqlite://chopay.db`, `postgres://user:pass@host/db`).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL itself, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return url.clone();
+        };
+        let Some((credentials, host)) = rest.rsplit_once('@') else {
+            return url.clone();
+        };
+        match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no backend chopay speaks.
+    #[error("unsupported database URL {0}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// A uniqueness rule: the named thing already exists.
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    /// Migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Anything else from the database.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Turns a unique violation into [`StoreError::Duplicate`] naming `what`.
+    pub fn or_duplicate(error: sqlx::Error, what: &'static str) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Duplicate(what),
+            _ => Self::Database(error),
+        }
+    }
+}
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A connection pool to either backend.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// SQLite.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the store's native pool: the same query text and code,
+/// compiled once per backend.
+#[macro_export]
+macro_rules! dispatch {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock now, waiting up to
+/// the busy timeout), a plain `BEGIN` on PostgreSQL.
+#[macro_export]
+macro_rules! write_transaction {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                $body
+            }
+            $crate::store::Store::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                $body
+            }
+        }
+    };
+}
+
+/// How long a SQLite writer waits for the lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Store {
+    /// Connects to `url`: `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        let text = url.expose();
+        if text.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(text)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            Ok(Self::Sqlite(pool))
+        } else if text.starts_with("postgres:") || text.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(text)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Self::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.redacted()))
+        }
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations of this backend that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The engine behind this store.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        dispatch!(self, pool => pool.close().await);
+    }
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The page of a listing a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// 1-based page number.
+    pub number: i64,
+    /// Rows per page, 1–500.
+    pub size: i64,
+}
+
+impl Page {
+    /// The most rows one page may hold.
+    pub const MAX_SIZE: i64 = 500;
+
+    /// Clamps a requested page into range.
+    pub fn new(number: Option<i64>, size: Option<i64>) -> Self {
+        Self {
+            number: number.unwrap_or(1).max(1),
+            size: size.unwrap_or(50).clamp(1, Self::MAX_SIZE),
+        }
+    }
+
+    /// Rows to skip.
+    pub fn offset(self) -> i64 {
+        (self.number - 1).saturating_mul(self.size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show_in_debug_or_display() {
+        let url = DatabaseUrl::new("postgres://chopay:s3cret@db.local:5432/chopay");
+        assert_eq!(
+            format!("{url:?}"),
+            "DatabaseUrl(postgres://chopay:***@db.local:5432/chopay)"
+        );
+        assert_eq!(
+            url.to_string(),
+            "postgres://chopay:***@db.local:5432/chopay"
+        );
+        assert_eq!(
+            DatabaseUrl::new("sqlite://chopay.db").to_string(),
+            "sqlite://chopay.db"
+        );
+    }
+
+    #[test]
+    fn pages_stay_in_range() {
+        assert_eq!(
+            Page::new(None, None),
+            Page {
+                number: 1,
+                size: 50
+            }
+        );
+        assert_eq!(
+            Page::new(Some(0), Some(10_000)),
+            Page {
+                number: 1,
+                size: 500
+            }
+        );
+        assert_eq!(Page::new(Some(3), Some(20)).offset(), 40);
+    }
+}
