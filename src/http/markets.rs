@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use super::{AppState, require_admin, require_market, rfc3339};
+use super::{AppState, hide_missing, require_admin, require_market, rfc3339};
 use crate::domain::access::{Role, Scope};
 use crate::domain::market::MarketFields;
 use crate::service::catalog;
@@ -179,7 +179,9 @@ pub async fn get_market(
     Caller(caller): Caller,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<axum::Json<MarketOut>, ApiError> {
-    let market = catalog::market(&state.store, &slug).await?;
+    let market = catalog::market(&state.store, &slug)
+        .await
+        .map_err(|e| hide_missing(&caller, e))?;
     require_market(&caller, &market)?;
     Ok(axum::Json(market.into()))
 }

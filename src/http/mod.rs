@@ -150,6 +150,18 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
     }))
 }
 
+/// A failed look-up as the caller may see it: only an admin learns that an object does not exist;
+/// any other token gets the same 403 for a missing object as for one out of its reach, so ids and
+/// slugs cannot be probed.
+pub fn hide_missing(caller: &Principal, error: crate::service::ServiceError) -> ApiError {
+    match error {
+        crate::service::ServiceError::NotFound(_) if !caller.is_admin() => {
+            ApiError::forbidden("this token does not reach that object")
+        }
+        other => other.into(),
+    }
+}
+
 /// 403 unless the caller is an admin.
 pub fn require_admin(caller: &Principal) -> Result<(), ApiError> {
     if caller.is_admin() {

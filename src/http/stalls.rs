@@ -10,10 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, Caller};
-use super::{AppState, require_admin, require_market, require_stall, rfc3339};
+use super::{AppState, hide_missing, require_admin, require_market, require_stall, rfc3339};
 use crate::domain::stall::{StallInput, StallStatus};
-use crate::domain::vietqr::Service;
 use crate::domain::vietqr::banks::directory;
+use crate::domain::vietqr::{Service, VietQr, VietQrFields};
 use crate::qr::{EcLevel, Layout, QrMatrix, png, svg};
 use crate::service::catalog;
 use crate::service::import::{self, ImportReport};
@@ -60,6 +60,8 @@ pub struct StallOut {
     pub poster_printed_at: Option<String>,
     /// That poster's serial.
     pub poster_serial: Option<String>,
+    /// The static VietQR payload a bank app reads, when an account is linked.
+    pub qr_payload: Option<String>,
     /// The static QR as SVG, when an account is linked.
     pub qr_svg_url: Option<String>,
     /// The static QR as PNG, when an account is linked.
@@ -68,6 +70,25 @@ pub struct StallOut {
     pub created_at: String,
     /// RFC 3339, UTC.
     pub updated_at: String,
+}
+
+/// The stall's static VietQR, when an account is linked.
+fn static_code(row: &StallRow) -> Option<VietQr> {
+    let (Some(bin), Some(account)) = (&row.payee_bin, &row.payee_account) else {
+        return None;
+    };
+    let service = row
+        .payee_service
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    VietQr::new(VietQrFields {
+        bin: bin.clone(),
+        account: account.clone(),
+        service,
+        ..VietQrFields::default()
+    })
+    .ok()
 }
 
 fn stall_out(row: StallRow, market_slug: &str) -> StallOut {
@@ -92,7 +113,9 @@ fn stall_out(row: StallRow, market_slug: &str) -> StallOut {
         _ => None,
     };
     let linked = payee.is_some();
+    let qr_payload = static_code(&row).map(|code| code.payload());
     StallOut {
+        qr_payload,
         qr_svg_url: linked.then(|| format!("/api/v1/stalls/{}/qr.svg", row.id)),
         qr_png_url: linked.then(|| format!("/api/v1/stalls/{}/qr.png", row.id)),
         id: row.id,
@@ -217,7 +240,9 @@ pub async fn list_stalls(
     ApiPath(slug): ApiPath<String>,
     ApiQuery(query): ApiQuery<StallQuery>,
 ) -> Result<axum::Json<StallList>, ApiError> {
-    let market = catalog::market(&state.store, &slug).await?;
+    let market = catalog::market(&state.store, &slug)
+        .await
+        .map_err(|e| hide_missing(&caller, e))?;
     require_market(&caller, &market)?;
     let status = parse_status(query.status.as_deref())?;
     let page = Page::new(query.page, query.per_page);
@@ -283,7 +308,9 @@ pub async fn get_stall(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::Json<StallOut>, ApiError> {
-    let (stall, market) = catalog::stall(&state.store, id).await?;
+    let (stall, market) = catalog::stall(&state.store, id)
+        .await
+        .map_err(|e| hide_missing(&caller, e))?;
     require_stall(&caller, &stall, &market)?;
     Ok(axum::Json(stall_out(stall, &market.slug)))
 }
@@ -350,27 +377,20 @@ async fn stall_matrix(
     id: i64,
     query: &QrQuery,
 ) -> Result<(QrMatrix, Layout), ApiError> {
-    let (stall, market) = catalog::stall(&state.store, id).await?;
+    let (stall, market) = catalog::stall(&state.store, id)
+        .await
+        .map_err(|e| hide_missing(&caller.0, e))?;
     require_stall(&caller.0, &stall, &market)?;
     let module_px = query.module_px.unwrap_or(8);
     if !(1..=40).contains(&module_px) {
         return Err(ApiError::invalid("module_px must be between 1 and 40"));
     }
-    let (Some(bin), Some(account), Some(service)) =
-        (&stall.payee_bin, &stall.payee_account, &stall.payee_service)
-    else {
-        return Err(ApiError::not_found(format!(
+    let code = static_code(&stall).ok_or_else(|| {
+        ApiError::not_found(format!(
             "stall {} has no linked account, so no QR code",
             stall.code
-        )));
-    };
-    let fields = crate::domain::vietqr::VietQrFields {
-        bin: bin.clone(),
-        account: account.clone(),
-        service: service.parse().unwrap_or_default(),
-        ..Default::default()
-    };
-    let code = crate::domain::vietqr::VietQr::new(fields).map_err(|e| ApiError::internal(&e))?;
+        ))
+    })?;
     let matrix = QrMatrix::encode(code.payload().as_bytes(), EcLevel::M)
         .map_err(|e| ApiError::internal(&e))?;
     Ok((
@@ -484,7 +504,9 @@ pub async fn export_stalls(
     Caller(caller): Caller,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let market = catalog::market(&state.store, &slug).await?;
+    let market = catalog::market(&state.store, &slug)
+        .await
+        .map_err(|e| hide_missing(&caller, e))?;
     require_market(&caller, &market)?;
     let rows = stalls::all_in_market(&state.store, market.id)
         .await

@@ -8,7 +8,10 @@
 // A test fails by panicking: unwrap, expect and panic are how these files say "this must hold".
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api;
+mod app;
 mod cli;
 mod golden;
 mod helpers;
 mod scan;
+mod service_cli;

@@ -127,3 +127,28 @@ fn long_dynamic_payloads_scan_too() {
         assert_eq!(scan(&path), payload, "{}", case.name);
     }
 }
+
+#[tokio::test]
+#[ignore = "needs zbarimg (Debian zbar-tools); .ci/run runs it"]
+async fn a_stall_qr_served_by_the_api_scans_to_the_stall_account() {
+    let app = crate::app::TestApp::spawn().await;
+    app.create_market("cho-mo", "ba-vi").await;
+    let id = app.create_stall("cho-mo", "A01").await;
+    let stall = app
+        .get(&format!("/api/v1/stalls/{id}"), Some(&app.admin))
+        .await
+        .json();
+    let png = app
+        .get(&format!("/api/v1/stalls/{id}/qr.png"), Some(&app.admin))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stall.png");
+    std::fs::write(&path, &png.body).unwrap();
+    let scanned = scan(&path);
+    assert_eq!(scanned, stall["qr_payload"].as_str().unwrap());
+    let decoded = chopay::domain::vietqr::decode(&scanned).unwrap();
+    assert_eq!(
+        (decoded.bin.as_deref(), decoded.account.as_deref()),
+        (Some("970436"), Some("1234567890"))
+    );
+}

@@ -1,0 +1,8 @@
+//! The HTTP API, in-process, on a fresh database per test (SQLite, or PostgreSQL in `.ci/run`'s
+//! second pass).
+
+mod access;
+mod import;
+mod markets;
+mod stalls;
+mod system;

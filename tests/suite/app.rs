@@ -1,0 +1,274 @@
+//! `TestApp`: the whole service in-process on a fresh database, one method per endpoint.
+//!
+//! The database is a new SQLite file per test, or, when `CHOPAY_TEST_POSTGRES_URL` is set (as
+//! `.ci/run` does for its second pass), a new database on that PostgreSQL server per test.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use chopay::http::metrics::Metrics;
+use chopay::http::{AppState, Limits, router};
+use chopay::service::tokens::{self, TokenRequest};
+use chopay::store::{DatabaseUrl, Store};
+
+/// A fresh database for one test.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        match std::env::var("CHOPAY_TEST_POSTGRES_URL") {
+            Ok(server) if !server.is_empty() => {
+                let name = format!("chopay_test_{}", hex_id());
+                let admin = sqlx::PgPool::connect(&server)
+                    .await
+                    .expect("PostgreSQL test server answers");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let (base, _) = server.rsplit_once('/').expect("URL has a database part");
+                Self {
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("chopay.db").display());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+}
+
+fn hex_id() -> String {
+    let mut bytes = [0_u8; 8];
+    getrandom::fill(&mut bytes).expect("random");
+    hex::encode(bytes)
+}
+
+/// Whether this run is against PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("CHOPAY_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty())
+}
+
+/// An answer: status, headers and body.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8 body")
+    }
+
+    /// Asserts the status and, for errors, the `{code, message}` shape and code.
+    #[track_caller]
+    pub fn expect(&self, status: StatusCode) -> &Self {
+        assert_eq!(
+            self.status,
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn expect_error(&self, status: StatusCode, code: &str) -> Value {
+        self.expect(status);
+        let json = self.json();
+        assert_eq!(json["code"], code, "{json}");
+        assert!(
+            json["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{json}"
+        );
+        json
+    }
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Store,
+    pub admin: String,
+    /// Kept so the database (a temp file for SQLite) lives as long as the app.
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Limits::default()).await
+    }
+
+    pub async fn spawn_with(limits: Limits) -> Self {
+        let database = TestDatabase::new().await;
+        let store = Store::open(&DatabaseUrl::new(database.url.clone()))
+            .await
+            .expect("store opens");
+        let router = router(
+            AppState {
+                store: store.clone(),
+                metrics: Metrics::new(),
+            },
+            limits,
+        );
+        let admin = tokens::create(
+            &store,
+            &TokenRequest {
+                role: "admin".into(),
+                ..TokenRequest::default()
+            },
+        )
+        .await
+        .expect("admin token")
+        .token;
+        Self {
+            router,
+            store,
+            admin,
+            _database: database,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<Body>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        self.send(request.body(body.into()).expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None, Body::empty())
+            .await
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, json: &Value) -> Reply {
+        self.call(
+            Method::POST,
+            path,
+            token,
+            Some("application/json"),
+            json.to_string(),
+        )
+        .await
+    }
+
+    pub async fn patch_json(&self, path: &str, token: Option<&str>, json: &Value) -> Reply {
+        self.call(
+            Method::PATCH,
+            path,
+            token,
+            Some("application/json"),
+            json.to_string(),
+        )
+        .await
+    }
+
+    pub async fn post_csv(&self, path: &str, token: Option<&str>, csv: &str) -> Reply {
+        self.call(Method::POST, path, token, Some("text/csv"), csv.to_owned())
+            .await
+    }
+
+    /// Creates a market through the API as admin.
+    pub async fn create_market(&self, slug: &str, district_slug: &str) -> Value {
+        let body = serde_json::json!({
+            "slug": slug, "name": format!("Chợ {slug}"), "commune": "xã Vạn Thắng", "district": "huyện Ba Vì",
+            "district_slug": district_slug, "province": "Hà Nội", "households_registered": 10
+        });
+        self.post_json("/api/v1/markets", Some(&self.admin), &body)
+            .await
+            .expect(StatusCode::CREATED)
+            .json()
+    }
+
+    /// Creates a stall with a Vietcombank account through the API as admin; returns its id.
+    pub async fn create_stall(&self, market: &str, code: &str) -> i64 {
+        let body = serde_json::json!({
+            "code": code, "vendor_name": "Nguyễn Thị Hương", "goods": "Rau củ",
+            "payee": {"bank": "VCB", "account": "1234567890", "holder": "Nguyễn Thị Hương"}
+        });
+        let reply = self
+            .post_json(
+                &format!("/api/v1/markets/{market}/stalls"),
+                Some(&self.admin),
+                &body,
+            )
+            .await;
+        reply.expect(StatusCode::CREATED).json()["id"]
+            .as_i64()
+            .expect("id")
+    }
+
+    /// A token made directly through the service.
+    pub async fn token(
+        &self,
+        role: &str,
+        market: Option<&str>,
+        district: Option<&str>,
+        stall: Option<i64>,
+    ) -> String {
+        let request = TokenRequest {
+            role: role.into(),
+            market: market.map(str::to_owned),
+            district: district.map(str::to_owned),
+            stall: stall.map(|id| id.to_string()),
+            label: "test".into(),
+        };
+        tokens::create(&self.store, &request)
+            .await
+            .expect("token")
+            .token
+    }
+}
