@@ -207,12 +207,7 @@ impl PayeeAccount {
 
     /// The short name of the bank (both names for a shared BIN).
     pub fn bank_short_name(&self) -> String {
-        directory()
-            .by_bin(&self.bin)
-            .iter()
-            .map(|b| b.short_name.as_str())
-            .collect::<Vec<_>>()
-            .join(" / ")
+        directory().short_names(&self.bin)
     }
 }
 

@@ -99,12 +99,7 @@ fn stall_out(row: StallRow, market_slug: &str) -> StallOut {
         &row.payee_service,
     ) {
         (Some(bin), Some(account), Some(holder), Some(service)) => Some(PayeeOut {
-            bank: directory()
-                .by_bin(bin)
-                .iter()
-                .map(|b| b.short_name.as_str())
-                .collect::<Vec<_>>()
-                .join(" / "),
+            bank: directory().short_names(bin),
             bin: bin.clone(),
             account: account.clone(),
             holder: holder.clone(),

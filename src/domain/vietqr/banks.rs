@@ -115,6 +115,16 @@ impl BankDirectory {
         found
     }
 
+    /// The short names under `bin` joined with " / " (`Vikki Bank / DongA Bank` for a shared
+    /// BIN); empty when unknown.
+    pub fn short_names(&self, bin: &str) -> String {
+        self.by_bin(bin)
+            .iter()
+            .map(|b| b.short_name.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+
     /// Every institution answering to `query` (BIN, code, short name, full name or keyword),
     /// ignoring case, spaces, punctuation and diacritics. Exact matches win; otherwise names that
     /// start with the query.
