@@ -115,6 +115,13 @@ pub async fn import_stalls(
     let mut inserts = Vec::new();
     let mut updates = Vec::new();
     for result in reader.records() {
+        // Blank lines (spreadsheets leave them at the end) are not rows.
+        if result
+            .as_ref()
+            .is_ok_and(|record| record.iter().all(str::is_empty))
+        {
+            continue;
+        }
         report.rows += 1;
         if report.rows > MAX_ROWS {
             return Err(ServiceError::Invalid(format!(
@@ -134,10 +141,6 @@ pub async fn import_stalls(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        if record.iter().all(str::is_empty) {
-            report.rows -= 1;
-            continue;
-        }
         let code = header.get(&record, "code").map(str::to_ascii_uppercase);
         let fields = match parse_row(&header, &record) {
             Ok(fields) => fields,
