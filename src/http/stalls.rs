@@ -12,8 +12,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, Caller};
 use super::{AppState, hide_missing, require_admin, require_market, require_stall, rfc3339};
 use crate::domain::stall::{StallInput, StallStatus};
-use crate::domain::vietqr::banks::directory;
-use crate::domain::vietqr::{Service, VietQr, VietQrFields};
+use crate::domain::vietqr::Service;
 use crate::qr::{EcLevel, Layout, QrMatrix, png, svg};
 use crate::service::catalog;
 use crate::service::import::{self, ImportReport};
@@ -72,43 +71,20 @@ pub struct StallOut {
     pub updated_at: String,
 }
 
-/// The stall's static VietQR, when an account is linked.
-fn static_code(row: &StallRow) -> Option<VietQr> {
-    let (Some(bin), Some(account)) = (&row.payee_bin, &row.payee_account) else {
-        return None;
-    };
-    let service = row
-        .payee_service
-        .as_deref()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_default();
-    VietQr::new(VietQrFields {
-        bin: bin.clone(),
-        account: account.clone(),
-        service,
-        ..VietQrFields::default()
-    })
-    .ok()
-}
-
 fn stall_out(row: StallRow, market_slug: &str) -> StallOut {
-    let payee = match (
-        &row.payee_bin,
-        &row.payee_account,
-        &row.payee_name,
-        &row.payee_service,
-    ) {
-        (Some(bin), Some(account), Some(holder), Some(service)) => Some(PayeeOut {
-            bank: directory().short_names(bin),
-            bin: bin.clone(),
-            account: account.clone(),
-            holder: holder.clone(),
-            service: service.clone(),
-        }),
-        _ => None,
-    };
-    let linked = payee.is_some();
-    let qr_payload = static_code(&row).map(|code| code.payload());
+    let account = row.payee();
+    let qr_payload = account
+        .as_ref()
+        .and_then(|a| a.static_code().ok())
+        .map(|code| code.payload());
+    let linked = account.is_some();
+    let payee = account.map(|a| PayeeOut {
+        bank: a.bank_short_name(),
+        service: a.service.as_str().to_owned(),
+        bin: a.bin,
+        account: a.account,
+        holder: a.holder,
+    });
     StallOut {
         qr_payload,
         qr_svg_url: linked.then(|| format!("/api/v1/stalls/{}/qr.svg", row.id)),
@@ -380,12 +356,15 @@ async fn stall_matrix(
     if !(1..=40).contains(&module_px) {
         return Err(ApiError::invalid("module_px must be between 1 and 40"));
     }
-    let code = static_code(&stall).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "stall {} has no linked account, so no QR code",
-            stall.code
-        ))
-    })?;
+    let code = stall
+        .payee()
+        .and_then(|account| account.static_code().ok())
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "stall {} has no linked account, so no QR code",
+                stall.code
+            ))
+        })?;
     let matrix = QrMatrix::encode(code.payload().as_bytes(), EcLevel::M)
         .map_err(|e| ApiError::internal(&e))?;
     Ok((

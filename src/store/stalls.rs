@@ -1,6 +1,6 @@
 //! Queries on `stalls`.
 
-use crate::domain::stall::StallFields;
+use crate::domain::stall::{PayeeAccount, StallFields};
 use crate::{dispatch, write_transaction};
 
 use super::{Page, Store, StoreError};
@@ -40,6 +40,25 @@ pub struct StallRow {
     pub created_at_ms: i64,
     /// When it last changed.
     pub updated_at_ms: i64,
+}
+
+impl StallRow {
+    /// The linked payee account, as it was checked when stored; `None` when unlinked.
+    pub fn payee(&self) -> Option<PayeeAccount> {
+        match (&self.payee_bin, &self.payee_account, &self.payee_name) {
+            (Some(bin), Some(account), Some(holder)) => Some(PayeeAccount {
+                bin: bin.clone(),
+                account: account.clone(),
+                holder: holder.clone(),
+                service: self
+                    .payee_service
+                    .as_deref()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_default(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 macro_rules! columns {
@@ -83,12 +102,7 @@ impl StallRecord {
         let payee_account = payee.map(|p| p.account.clone());
         let payee_name = payee.map(|p| p.holder.clone());
         let payee_service = payee.map(|p| p.service.as_str().to_owned());
-        let same_account = previous.is_some_and(|row| {
-            row.payee_bin == payee_bin
-                && row.payee_account == payee_account
-                && row.payee_name == payee_name
-                && row.payee_service == payee_service
-        });
+        let same_account = previous.is_some_and(|row| row.payee().as_ref() == payee);
         let account_linked_at_ms = match (payee, previous) {
             (None, _) => None,
             (Some(_), Some(row)) if same_account => row.account_linked_at_ms,
