@@ -17,3 +17,5 @@ pub mod http;
 pub mod qr;
 pub mod service;
 pub mod store;
+/// Bank and gateway callbacks: verification and parsing, one module per provider. No I/O.
+pub mod webhooks;

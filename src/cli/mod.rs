@@ -7,6 +7,7 @@ mod admin;
 mod database;
 mod qr;
 mod serve;
+mod webhook;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,9 @@ enum Command {
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Check bank callbacks offline.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 /// A failed command: what to tell the user, and the exit code.
@@ -64,5 +68,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate(args) => admin::migrate(&args),
         Command::Import(command) => admin::import(&command),
         Command::Token(command) => admin::token(&command),
+        Command::Webhook(command) => webhook::run(command),
     }
 }

@@ -3,10 +3,16 @@
 //! property-tested.
 
 pub mod access;
+pub mod credit;
+pub mod day;
 pub mod digits;
 pub mod fold;
 pub mod market;
+pub mod matching;
 pub mod money;
+pub mod order;
+pub mod reference;
 pub mod stall;
 pub mod text;
 pub mod vietqr;
+pub mod words;
