@@ -8,6 +8,8 @@
 //! Dependencies point inward: the command line and the QR renderer use the pure domain; the
 //! domain depends on nothing of ours.
 
+/// Server-rendered pages: the vendor screen (and, later, the market boards).
+pub mod board;
 /// The command line: argument parsing and the subcommands behind `chopay …`.
 pub mod cli;
 /// Pure domain: money, ASCII folding, the VietQR codec and the NAPAS bank directory. No I/O.

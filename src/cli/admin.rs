@@ -132,3 +132,63 @@ pub fn token(command: &TokenCommand) -> Result<(), CliError> {
         Ok(())
     })
 }
+
+/// `chopay channel …`.
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Bind a provider and its secret to a market; prints the secret once.
+    Create(ChannelCreateArgs),
+}
+
+/// `chopay channel create`.
+#[derive(Debug, Args)]
+pub struct ChannelCreateArgs {
+    /// The market's slug.
+    #[arg(long)]
+    market: String,
+    /// `payos`, `casso`, `sepay` or `chopay`.
+    #[arg(long)]
+    provider: String,
+    /// The provider's secret (payOS checksum key, Casso webhook secret); generated for SePay
+    /// and chopay when absent.
+    #[arg(long, env = "CHOPAY_CHANNEL_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+    /// What the channel is for.
+    #[arg(long, default_value = "")]
+    label: String,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+pub fn channel(command: &ChannelCommand) -> Result<(), CliError> {
+    let ChannelCommand::Create(args) = command;
+    block_on(async {
+        let store = args.database.open().await?;
+        let made = async {
+            let market = catalog::market(&store, &args.market).await?;
+            crate::service::channels::create(
+                &store,
+                &market,
+                &args.provider,
+                args.secret.as_deref(),
+                &args.label,
+            )
+            .await
+        }
+        .await;
+        store.close().await;
+        let made = made?;
+        eprintln!(
+            "{} channel {} for market '{}'; the secret is shown once, keep it safe",
+            made.channel.provider, made.channel.id, args.market
+        );
+        let out = serde_json::json!({
+            "id": made.channel.id,
+            "provider": made.channel.provider,
+            "secret": made.secret,
+            "webhook_path": format!("/webhooks/{}/{}", made.channel.provider, made.channel.id),
+        });
+        println!("{out:#}");
+        Ok(())
+    })
+}

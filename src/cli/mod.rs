@@ -7,6 +7,7 @@ mod admin;
 mod database;
 mod qr;
 mod serve;
+mod simulate;
 mod webhook;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,11 @@ enum Command {
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Manage webhook channels (where banks and gateways notify payments).
+    #[command(subcommand)]
+    Channel(admin::ChannelCommand),
+    /// Send a crowd of simulated shoppers' payments to a running server (loopback only).
+    Simulate(simulate::SimulateArgs),
     /// Check bank callbacks offline.
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
@@ -68,6 +74,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate(args) => admin::migrate(&args),
         Command::Import(command) => admin::import(&command),
         Command::Token(command) => admin::token(&command),
+        Command::Channel(command) => admin::channel(&command),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Webhook(command) => webhook::run(command),
     }
 }

@@ -6,8 +6,18 @@ use std::time::Duration;
 use clap::Args;
 
 use super::CliError;
+
+/// Prints a line for the operator; a closed standard output (`serve --demo | head`) must not stop
+/// the server, so write errors are ignored.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use super::database::{DatabaseArgs, block_on};
-use crate::http::{AppState, Limits, metrics::Metrics, router};
+use super::simulate::{self, Crowd};
+use crate::http::{AppState, Limits, Settings, router};
 use crate::service::demo::{self, SeededMarket};
 use crate::service::tokens::{self, TokenRequest};
 use crate::store::Store;
@@ -29,6 +39,18 @@ pub struct ServeArgs {
     /// Longest time to answer one request, in seconds.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     request_timeout_secs: u64,
+    /// How long a sale's dynamic code stays valid, in seconds.
+    #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u64).range(30..=86_400))]
+    order_expiry_secs: u64,
+    /// How far a signed webhook timestamp may be from now, in seconds.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i64).range(10..=3600))]
+    webhook_tolerance_secs: i64,
+    /// With --demo: a crowd of simulated shoppers pays at Chợ Mơ, so the screens and boards move.
+    #[arg(long, requires = "demo")]
+    simulate: bool,
+    /// Shoppers per second for --simulate.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=500), requires = "simulate")]
+    simulate_rate: u32,
 }
 
 pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
@@ -43,23 +65,41 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
             .local_addr()
             .map_err(|e| CliError::Io(e.to_string()))?;
         if args.demo {
-            announce_demo(&store, address).await?;
+            let crowd = announce_demo(&store, address).await?;
+            if args.simulate {
+                let crowd = Crowd {
+                    rate: args.simulate_rate,
+                    ..crowd
+                };
+                tokio::spawn(async move {
+                    // Give the server a moment to start answering.
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    match simulate::simulate(crowd).await {
+                        Ok(report) => tracing::info!("simulated shoppers done:\n{report}"),
+                        Err(e) => tracing::warn!(error = %e, "simulated shoppers stopped"),
+                    }
+                });
+            }
         } else {
-            println!("chopay is listening on http://{address}");
+            say!("chopay is listening on http://{address}");
         }
         let limits = Limits {
             body_bytes: usize::try_from(args.body_limit_bytes).unwrap_or(usize::MAX),
             request_timeout: Duration::from_secs(args.request_timeout_secs),
         };
-        let app = router(
-            AppState {
-                store: store.clone(),
-                metrics: Metrics::new(),
+        let state = AppState::new(
+            store.clone(),
+            Settings {
+                order_expiry: Duration::from_secs(args.order_expiry_secs),
+                webhook_tolerance_s: args.webhook_tolerance_secs,
             },
-            limits,
         );
+        let app = router(state.clone(), limits);
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                state.begin_shutdown();
+            })
             .await
             .map_err(|e| CliError::Io(format!("server error: {e}")))?;
         tracing::info!("shutting down");
@@ -68,7 +108,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
     })
 }
 
-async fn announce_demo(store: &Store, address: SocketAddr) -> Result<(), CliError> {
+async fn announce_demo(store: &Store, address: SocketAddr) -> Result<Crowd, CliError> {
     let seeded = demo::seed(store).await?;
     let admin = tokens::create(
         store,
@@ -95,24 +135,47 @@ async fn announce_demo(store: &Store, address: SocketAddr) -> Result<(), CliErro
         ),
         None => None,
     };
-    println!("chopay demo is running at http://{address}");
+    say!("chopay demo is running at http://{address}");
     for market in &seeded {
-        println!(
+        say!(
             "  {}: {} stalls, {} with a linked account",
-            market.slug, market.stalls, market.linked
+            market.slug,
+            market.stalls,
+            market.linked
         );
     }
-    println!("  admin token:  {}", admin.token);
+    say!("  admin token:  {}", admin.token);
     if let (Some(vendor), Some(id)) = (&vendor, first.and_then(|m| m.first_stall_id)) {
-        println!("  vendor token: {} (stall {id})", vendor.token);
+        say!("  vendor token: {} (stall {id})", vendor.token);
+        say!(
+            "  vendor screen: http://{address}/vendor#token={}",
+            vendor.token
+        );
     }
-    println!(
+    say!(
         "  try: curl -H 'Authorization: Bearer {}' http://{address}/api/v1/markets",
         admin.token
     );
-    println!("  API description: http://{address}/openapi.json");
-    Ok(())
+    say!("  API description: http://{address}/openapi.json");
+    let (channel, secret) = demo::payment_channel(store, DEMO_MARKET).await?;
+    say!(
+        "  payments: chopay simulate --url http://{address} --market {DEMO_MARKET} --channel {channel} --secret {secret} --token {}",
+        admin.token
+    );
+    Ok(Crowd {
+        url: format!("http://{address}"),
+        channel,
+        secret,
+        market: DEMO_MARKET.to_owned(),
+        token: admin.token,
+        rate: 1,
+        duration: Duration::from_secs(24 * 3600),
+        seed: 1,
+    })
 }
+
+/// The demo market the simulated shoppers visit.
+const DEMO_MARKET: &str = "cho-mo";
 
 async fn shutdown_signal() {
     let interrupt = async {

@@ -126,6 +126,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
             ServiceError::Invalid(message) => Self::invalid(message),
             ServiceError::Store(error) => Self::internal(&error),
+            ServiceError::Unavailable(message) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
         }
     }
 }

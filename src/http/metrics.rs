@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by route, method and status, and latency histograms by route.
+//! Prometheus metrics: requests by route, method and status, latency histograms by route, and
+//! webhook deliveries by provider and result.
 //!
 //! Routes are labelled by their pattern (`/api/v1/stalls/{id}`), never by the concrete path, so
 //! the number of series stays bounded and no id or secret reaches a label.
@@ -27,6 +28,12 @@ struct RequestLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    provider: String,
+    result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     method: String,
     route: String,
@@ -48,6 +55,7 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, LatencyBuckets>,
+    webhooks: Family<WebhookLabels, Counter>,
 }
 
 impl Metrics {
@@ -67,11 +75,28 @@ impl Metrics {
             "Time to answer, by route and method",
             latency.clone(),
         );
+        let webhooks = Family::<WebhookLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Bank notifications by provider and result: accepted, duplicate, ignored, forged, unusable, conflict, unavailable, unknown_channel",
+            webhooks.clone(),
+        );
         Arc::new(Self {
             registry: Mutex::new(registry),
             requests,
             latency,
+            webhooks,
         })
+    }
+
+    /// Counts one webhook delivery.
+    pub fn webhook(&self, provider: &str, result: &'static str) {
+        self.webhooks
+            .get_or_create(&WebhookLabels {
+                provider: provider.to_owned(),
+                result,
+            })
+            .inc();
     }
 
     /// The registry in Prometheus text format.

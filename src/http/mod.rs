@@ -4,11 +4,16 @@
 //! `chopay serve` binds it to a port. Every route is documented in `/openapi.json` (utoipa), and
 //! every handler checks object-level access through the `require_*` helpers below.
 
+pub mod channels;
+pub mod credits;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod markets;
 pub mod metrics;
+pub mod orders;
 pub mod stalls;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +34,7 @@ use utoipa_axum::routes;
 use self::error::{ApiError, ErrorBody};
 use self::metrics::Metrics;
 use crate::domain::access::{MarketPlace, Principal};
+use crate::service::ledger::Ledger;
 use crate::store::markets::MarketRow;
 use crate::store::stalls::StallRow;
 use crate::store::{Backend, Store};
@@ -40,6 +46,54 @@ pub struct AppState {
     pub store: Store,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
+    /// The way into the ledger, and its event hub.
+    pub ledger: Ledger,
+    /// Webhook channels, cached for the hot path.
+    pub channels: Arc<webhooks::ChannelCache>,
+    /// Tunable behaviour.
+    pub settings: Settings,
+    /// Set when the server begins to shut down: long-lived streams end so connections drain.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl AppState {
+    /// The state of a running service: starts the ledger writers and the channel bookkeeping on
+    /// the current Tokio runtime.
+    pub fn new(store: Store, settings: Settings) -> Self {
+        let ledger = Ledger::start(store.clone());
+        let channels = webhooks::ChannelCache::start(store.clone());
+        Self {
+            store,
+            metrics: Metrics::new(),
+            ledger,
+            channels,
+            settings,
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+
+    /// Ends the event streams, so a graceful shutdown does not wait for screens to disconnect.
+    pub fn begin_shutdown(&self) {
+        self.stopping.send_replace(true);
+    }
+}
+
+/// Behaviour operators may tune.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long a dynamic code stays valid.
+    pub order_expiry: Duration,
+    /// How far a signed webhook timestamp may be from now, in seconds.
+    pub webhook_tolerance_s: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            order_expiry: crate::service::orders::DEFAULT_EXPIRY,
+            webhook_tolerance_s: 300,
+        }
+    }
 }
 
 /// Limits the server enforces on every request.
@@ -93,9 +147,30 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .routes(routes!(stalls::stall_qr_png))
         .routes(routes!(stalls::import_stalls))
         .routes(routes!(stalls::export_stalls))
+        .routes(routes!(orders::me))
+        .routes(routes!(orders::create_order))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::cancel_order))
+        .routes(routes!(orders::stall_today))
+        .routes(routes!(channels::list_channels, channels::create_channel))
+        .routes(routes!(credits::market_credits))
+        .routes(routes!(credits::stall_credits))
+        .routes(routes!(credits::market_credits_csv))
+        .routes(routes!(credits::stall_credits_csv))
+        .routes(routes!(credits::market_daily))
+        .routes(routes!(credits::stall_daily))
+        .routes(routes!(credits::market_reviews))
+        .routes(routes!(credits::assign_credit))
+        .routes(routes!(events::stall_events))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(webhooks::receive))
+                .layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
+        )
         .split_for_parts();
     let openapi = Arc::new(openapi);
-    api.route("/openapi.json", axum::routing::get(move || async move { Json(openapi.as_ref().clone()) }))
+    api.route("/vendor", axum::routing::get(crate::board::vendor_page))
+        .route("/openapi.json", axum::routing::get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")

@@ -79,3 +79,20 @@ fn demo_csv(demo: &DemoMarket) -> Result<String, ServiceError> {
         ]
     }))
 }
+
+/// The demo market's `chopay` channel (made on first use, labelled `demo`) and its secret, for
+/// the simulated shoppers. The demo prints this secret; a real channel's is shown only once.
+pub async fn payment_channel(store: &Store, slug: &str) -> Result<(i64, String), ServiceError> {
+    let market = super::catalog::market(store, slug).await?;
+    let existing = crate::store::channels::in_market(store, market.id)
+        .await?
+        .into_iter()
+        .find(|c| c.label == "demo" && c.provider == "chopay");
+    match existing {
+        Some(channel) => Ok((channel.id, channel.secret)),
+        None => {
+            let made = super::channels::create(store, &market, "chopay", None, "demo").await?;
+            Ok((made.channel.id, made.secret))
+        }
+    }
+}

@@ -2,9 +2,12 @@
 //! the store. HTTP handlers and CLI commands call these and stay thin.
 
 pub mod catalog;
+pub mod channels;
 pub mod demo;
 pub mod demo_data;
 pub mod import;
+pub mod ledger;
+pub mod orders;
 pub mod tokens;
 
 use crate::store::StoreError;
@@ -24,6 +27,9 @@ pub enum ServiceError {
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
+    /// Nothing was recorded and the caller should retry later (the database is failing).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<StoreError> for ServiceError {

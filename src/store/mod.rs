@@ -10,7 +10,10 @@
 //! returns) and write transactions begin `IMMEDIATE` with a busy timeout, so a writer waits for the
 //! lock instead of failing with SQLITE_BUSY halfway through.
 
+pub mod channels;
+pub mod credits;
 pub mod markets;
+pub mod orders;
 pub mod stalls;
 pub mod tokens;
 

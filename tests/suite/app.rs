@@ -10,8 +10,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use chopay::http::metrics::Metrics;
-use chopay::http::{AppState, Limits, router};
+use chopay::http::{AppState, Limits, Settings, router};
 use chopay::service::tokens::{self, TokenRequest};
 use chopay::store::{DatabaseUrl, Store};
 
@@ -123,13 +122,7 @@ impl TestApp {
         let store = Store::open(&DatabaseUrl::new(database.url.clone()))
             .await
             .expect("store opens");
-        let router = router(
-            AppState {
-                store: store.clone(),
-                metrics: Metrics::new(),
-            },
-            limits,
-        );
+        let router = router(AppState::new(store.clone(), Settings::default()), limits);
         let admin = tokens::create(
             &store,
             &TokenRequest {
@@ -214,6 +207,20 @@ impl TestApp {
             json.to_string(),
         )
         .await
+    }
+
+    /// POSTs a raw body with these headers, byte for byte (bank and gateway callbacks).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Reply {
+        let mut request = Request::builder().method(Method::POST).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(body.into()).expect("request")).await
     }
 
     pub async fn post_csv(&self, path: &str, token: Option<&str>, csv: &str) -> Reply {

@@ -13,5 +13,6 @@ mod app;
 mod cli;
 mod golden;
 mod helpers;
+mod payments_cli;
 mod scan;
 mod service_cli;

@@ -59,6 +59,20 @@ const STALL_PATCH: Payload = json(
     r#"{"goods": "Đã bị đổi", "payee": {"bank": "VCB", "account": "9999999999", "holder": "KE LA"}}"#,
 );
 
+const NEW_ORDER: Payload = json(r#"{"amount": "50000"}"#);
+const NEW_CHANNEL: Payload = json(r#"{"provider": "chopay"}"#);
+
+/// Who besides an admin an endpoint serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// Reads for boards in reach and the stall's vendor; writes for admins only.
+    Readers,
+    /// Admins only, reads included (payment channels and their secrets' business).
+    Admins,
+    /// A write the stall's own vendor may make too (a sale's order).
+    Vendor,
+}
+
 /// One endpoint: `{slug}` in the path stands for a market, `{id}` for a stall. A write carries a
 /// body an admin gets `ok` for, so a refusal can only be about access.
 struct Endpoint {
@@ -67,6 +81,7 @@ struct Endpoint {
     body: Option<Payload>,
     /// What an admin gets.
     ok: StatusCode,
+    audience: Audience,
 }
 
 impl Endpoint {
@@ -76,6 +91,7 @@ impl Endpoint {
             path,
             body: None,
             ok: StatusCode::OK,
+            audience: Audience::Readers,
         }
     }
 
@@ -85,7 +101,12 @@ impl Endpoint {
             path,
             body: Some(body),
             ok,
+            audience: Audience::Readers,
         }
+    }
+
+    fn for_audience(self, audience: Audience) -> Self {
+        Self { audience, ..self }
     }
 
     fn patch(path: &'static str, body: Payload) -> Self {
@@ -94,6 +115,7 @@ impl Endpoint {
             path,
             body: Some(body),
             ok: StatusCode::OK,
+            audience: Audience::Readers,
         }
     }
 
@@ -125,6 +147,23 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::patch("/api/v1/stalls/{id}", STALL_PATCH),
         Endpoint::get("/api/v1/stalls/{id}/qr.svg"),
         Endpoint::get("/api/v1/stalls/{id}/qr.png"),
+        Endpoint::post("/api/v1/stalls/{id}/orders", NEW_ORDER, StatusCode::CREATED)
+            .for_audience(Audience::Vendor),
+        Endpoint::get("/api/v1/stalls/{id}/today"),
+        Endpoint::get("/api/v1/stalls/{id}/credits"),
+        Endpoint::get("/api/v1/stalls/{id}/credits.csv"),
+        Endpoint::get("/api/v1/stalls/{id}/credits/daily"),
+        Endpoint::get("/api/v1/markets/{slug}/credits"),
+        Endpoint::get("/api/v1/markets/{slug}/credits.csv"),
+        Endpoint::get("/api/v1/markets/{slug}/credits/daily"),
+        Endpoint::get("/api/v1/markets/{slug}/channels").for_audience(Audience::Admins),
+        Endpoint::post(
+            "/api/v1/markets/{slug}/channels",
+            NEW_CHANNEL,
+            StatusCode::CREATED,
+        )
+        .for_audience(Audience::Admins),
+        Endpoint::get("/api/v1/markets/{slug}/reviews").for_audience(Audience::Admins),
     ]
 }
 
@@ -335,6 +374,33 @@ impl World {
             }
             "/api/v1/stalls/{id}/qr.svg" => assert_eq!(content_type, "image/svg+xml", "{name}"),
             "/api/v1/stalls/{id}/qr.png" => assert_eq!(content_type, "image/png", "{name}"),
+            "/api/v1/stalls/{id}/today" => {
+                assert!(reply.json()["count"].is_i64(), "{name}: {}", reply.text())
+            }
+            "/api/v1/stalls/{id}/credits" | "/api/v1/markets/{slug}/credits" => {
+                let list = reply.json();
+                assert!(
+                    list["items"].is_array() && list["total"].is_i64(),
+                    "{name}: {list}"
+                )
+            }
+            "/api/v1/stalls/{id}/credits.csv" | "/api/v1/markets/{slug}/credits.csv" => {
+                assert!(
+                    content_type.starts_with("text/csv"),
+                    "{name}: {content_type}"
+                );
+                assert!(
+                    reply.text().starts_with("id,received_at,"),
+                    "{name}: {}",
+                    reply.text()
+                );
+            }
+            "/api/v1/stalls/{id}/credits/daily"
+            | "/api/v1/markets/{slug}/credits/daily"
+            | "/api/v1/markets/{slug}/channels"
+            | "/api/v1/markets/{slug}/reviews" => {
+                assert!(reply.json().is_array(), "{name}: {}", reply.text())
+            }
             other => panic!("{name}: no content check for {other}; add one"),
         }
     }
@@ -360,6 +426,7 @@ impl World {
             paths.push(format!("/api/v1/markets/{slug}"));
             paths.push(format!("/api/v1/markets/{slug}/stalls?per_page=500"));
             paths.push(format!("/api/v1/markets/{slug}/stalls.csv"));
+            paths.push(format!("/api/v1/markets/{slug}/channels"));
         }
         paths.extend(
             self.stalls
@@ -438,6 +505,13 @@ impl Reach {
     fn expected(&self, endpoint: &Endpoint, target: &Target) -> StatusCode {
         let reached = match self {
             Self::All => return endpoint.ok,
+            _ if endpoint.audience == Audience::Admins => false,
+            Self::Stall(id) if endpoint.audience == Audience::Vendor => {
+                if target.stall == Some(*id) {
+                    return endpoint.ok;
+                }
+                false
+            }
             _ if endpoint.is_write() => false,
             Self::Markets(slugs) => target.market.is_none_or(|market| slugs.contains(&market)),
             Self::Stall(id) => target.stall == Some(*id),
@@ -535,8 +609,9 @@ async fn a_vendor_token_reaches_only_its_own_stall() {
         )
         .await;
     assert_eq!(
-        succeeded, 3,
-        "the vendor reads its stall and its two QR images, nothing more"
+        succeeded, 8,
+        "the vendor reads its stall, its two QR images, today's takings and its credits (list, CSV, \
+         daily), and issues an order, nothing more"
     );
     world.assert_unchanged("vendor of M01", &before).await;
 }
@@ -554,8 +629,8 @@ async fn a_market_board_token_reads_only_its_own_market_and_changes_nothing() {
         .await;
     assert_eq!(
         succeeded,
-        1 + 3 + 2 * 3,
-        "the list, cho-mo's three reads, and three reads of each of its two stalls"
+        1 + 6 + 2 * 7,
+        "the list, cho-mo's six reads, and seven reads of each of its two stalls"
     );
     world.assert_unchanged("board of cho-mo", &before).await;
 }
@@ -573,7 +648,7 @@ async fn a_district_board_token_reads_only_the_markets_of_its_district() {
         .await;
     assert_eq!(
         ba_vi,
-        1 + 2 * 3 + 4 * 3,
+        1 + 2 * 6 + 4 * 7,
         "the list, two markets and four stalls"
     );
     let son_tay = world
@@ -585,7 +660,7 @@ async fn a_district_board_token_reads_only_the_markets_of_its_district() {
         .await;
     assert_eq!(
         son_tay,
-        1 + 3 + 2 * 3,
+        1 + 6 + 2 * 7,
         "the list, one market and two stalls"
     );
     let empty = world.app.token("board", None, Some("hoai-duc"), None).await;

@@ -4,5 +4,7 @@
 mod access;
 mod import;
 mod markets;
+mod payments;
 mod stalls;
 mod system;
+mod webhooks;

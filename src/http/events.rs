@@ -1,0 +1,170 @@
+//! `GET /api/v1/stalls/{id}/events`: server-sent events for the vendor screen, one `credit` event
+//! per payment recorded for the stall, sent right after its commit.
+//!
+//! Browsers' `EventSource` cannot send headers, so besides `Authorization: Bearer` the token may
+//! come as `?access_token=`; request logs carry the path only, never the query.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::ToSchema;
+
+use super::credits::amount_text;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiPath, Caller};
+use super::orders::{TodayOut, today_out};
+use super::{AppState, hide_missing, require_stall};
+use crate::domain::access::Principal;
+use crate::domain::money::Vnd;
+use crate::domain::words;
+use crate::service::ledger::CreditEvent;
+use crate::service::{catalog, orders, tokens};
+use crate::store::now_ms;
+
+/// A caller authenticated by bearer header or by `?access_token=`.
+#[derive(Debug, Clone)]
+pub struct StreamCaller(pub Principal);
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    access_token: Option<String>,
+}
+
+impl FromRequestParts<AppState> for StreamCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            return Caller::from_request_parts(parts, state)
+                .await
+                .map(|Caller(p)| Self(p));
+        }
+        let query = parts.uri.query().unwrap_or("");
+        let token = serde_urlencoded_token(query)
+            .ok_or_else(|| ApiError::unauthorized("send a bearer token or ?access_token="))?;
+        match tokens::authenticate(&state.store, &token).await? {
+            Some(principal) => Ok(Self(principal)),
+            None => Err(ApiError::unauthorized("unknown or revoked token")),
+        }
+    }
+}
+
+fn serde_urlencoded_token(query: &str) -> Option<String> {
+    let parsed: axum::extract::Query<TokenQuery> =
+        axum::extract::Query::try_from_uri(&format!("/?{query}").parse().ok()?).ok()?;
+    parsed.0.access_token.filter(|t| t.len() <= 512)
+}
+
+/// A payment just recorded for the stall (the `data` of a `credit` event).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditNotice {
+    /// Ledger id.
+    pub credit_id: i64,
+    /// The stall.
+    pub stall_id: i64,
+    /// The order it paid, if any.
+    pub order_id: Option<i64>,
+    /// That order's reference.
+    pub reference: Option<String>,
+    /// Whole đồng, as a string.
+    pub amount: String,
+    /// `50.000đ`.
+    pub amount_text: String,
+    /// `Năm mươi nghìn đồng`.
+    pub amount_words: String,
+    /// The ledger outcome.
+    pub outcome: String,
+    /// The order's status after this credit.
+    pub order_status: Option<String>,
+    /// What the screen says: `Đã nhận 50.000đ`.
+    pub announcement: String,
+    /// The stall's figures for today after this credit.
+    pub today: Option<TodayOut>,
+}
+
+/// The notice for a recorded credit, if it went to a stall.
+pub fn notice(event: &CreditEvent) -> Option<CreditNotice> {
+    let credit = &event.credit;
+    let stall_id = credit.stall_id?;
+    let text = amount_text(credit.amount_dong);
+    Some(CreditNotice {
+        credit_id: credit.id,
+        stall_id,
+        order_id: credit.order_id,
+        reference: event.order.as_ref().map(|o| o.reference.clone()),
+        amount: credit.amount_dong.to_string(),
+        amount_words: Vnd::from_dong(credit.amount_dong)
+            .map(words::in_words)
+            .unwrap_or_default(),
+        announcement: format!("Đã nhận {text}"),
+        amount_text: text,
+        outcome: credit.outcome.clone(),
+        order_status: event
+            .order
+            .as_ref()
+            .map(|o| orders::status_at(o, now_ms()).as_str().to_owned()),
+        today: event.today.map(today_out),
+    })
+}
+
+/// Payments to the stall as they land: `event: credit` with a JSON [`CreditNotice`].
+#[utoipa::path(get, path = "/api/v1/stalls/{id}/events", tag = "payments",
+    params(("id" = i64, Path, description = "Stall id"), ("access_token" = Option<String>, Query, description = "The token, for clients that cannot send headers")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream of `credit` events", content_type = "text/event-stream"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn stall_events(
+    State(state): State<AppState>,
+    StreamCaller(caller): StreamCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let (stall, market) = catalog::stall(&state.store, id)
+        .await
+        .map_err(|e| hide_missing(&caller, e))?;
+    require_stall(&caller, &stall, &market)?;
+    let receiver = state.ledger.subscribe();
+    let stopping = state.stopping.subscribe();
+    let stream = futures_util::stream::unfold(
+        (receiver, stopping),
+        move |(mut receiver, mut stopping)| async move {
+            loop {
+                if *stopping.borrow() {
+                    return None;
+                }
+                let received = tokio::select! {
+                    received = receiver.recv() => received,
+                    _ = stopping.changed() => return None,
+                };
+                match received {
+                    Ok(event) => {
+                        if event.credit.stall_id != Some(id) {
+                            continue;
+                        }
+                        let Some(event) = notice(&event)
+                            .and_then(|n| Event::default().event("credit").json_data(n).ok())
+                        else {
+                            continue;
+                        };
+                        return Some((Ok(event), (receiver, stopping)));
+                    }
+                    // A listener too slow to keep up skips what it missed; the screen refreshes its totals.
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
