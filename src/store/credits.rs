@@ -276,16 +276,8 @@ pub async fn record_batch(
                 continue;
             };
             let credit = item.credit;
-            let existing: Option<CreditRow> = sqlx::query_as(SELECT_EXISTING)
-                .bind(item.channel_id)
-                .bind(&credit.provider_txn_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(row) = existing {
-                *slot = Some(duplicate_or_conflict(row, credit));
-                continue;
-            }
-
+            // Match first, then insert-or-nothing: a new credit (the common case) costs no look
+            // for a duplicate; a duplicate's decision is simply not applied.
             let mut order_row = None;
             for candidate in references {
                 let row: Option<OrderRow> = sqlx::query_as(select_order)
@@ -353,7 +345,7 @@ pub async fn record_batch(
                 .fetch_optional(&mut *tx)
                 .await?;
             let Some(credit_id) = inserted else {
-                // Another writer recorded it between our look and our insert.
+                // Recorded before (by an earlier delivery, this batch, or another writer).
                 let row: CreditRow = sqlx::query_as(SELECT_EXISTING)
                     .bind(item.channel_id)
                     .bind(&credit.provider_txn_id)
@@ -384,7 +376,28 @@ pub async fn record_batch(
                 kind.0 += 1;
                 kind.1 += amount;
             }
-            let row: CreditRow = sqlx::query_as(SELECT_BY_ID).bind(credit_id).fetch_one(&mut *tx).await?;
+            let row = CreditRow {
+                id: credit_id,
+                channel_id: item.channel_id,
+                market_id: item.market_id,
+                provider_txn_id: credit.provider_txn_id.clone(),
+                amount_dong: amount,
+                account: credit.account.clone(),
+                bin: credit.bin.clone(),
+                virtual_account: credit.virtual_account.clone(),
+                description: credit.description.clone(),
+                counterparty_name: credit.counterparty_name.clone(),
+                counterparty_account: credit.counterparty_account.clone(),
+                counterparty_bank: credit.counterparty_bank.clone(),
+                booked_at_ms: credit.booked_at_ms,
+                received_at_ms: item.received_at_ms,
+                day: day.number(),
+                stall_id: decision.stall_id,
+                order_id: decision.order_id,
+                outcome: decision.outcome.as_str().to_owned(),
+                note: decision.note.map(str::to_owned),
+                assigned_stall_id: None,
+            };
             *slot = Some(Recorded::New { credit: Box::new(row), order, today: None });
         }
 
