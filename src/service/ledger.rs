@@ -11,7 +11,8 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 
 use crate::domain::credit::BankCredit;
-use crate::store::credits::{self, CreditInput, CreditRow, DayTotal, Recorded};
+use crate::store::credits::{CreditRow, DayTotal, Recorded};
+use crate::store::ledger::{self, CreditInput};
 use crate::store::orders::OrderRow;
 use crate::store::{Backend, Store, now_ms};
 
@@ -166,7 +167,7 @@ async fn record(store: &Store, batch: &[Job]) -> Result<Vec<Recorded>, String> {
             received_at_ms: job.received_at_ms,
         })
         .collect();
-    credits::record_batch(store, &inputs, now_ms()).await.map_err(|e| {
+    ledger::record_batch(store, &inputs, now_ms()).await.map_err(|e| {
         tracing::error!(error = %e, deliveries = batch.len(), "recording credits failed; nothing acknowledged");
         "the ledger could not record this delivery; retry shortly".to_owned()
     })

@@ -12,6 +12,7 @@
 
 pub mod channels;
 pub mod credits;
+pub mod ledger;
 pub mod markets;
 pub mod orders;
 pub mod stalls;
@@ -74,6 +75,10 @@ pub enum StoreError {
     /// The URL names no backend chopay speaks.
     #[error("unsupported database URL {0}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    /// A concurrent writer changed what a transaction relied on; it was rolled back and may be
+    /// tried again.
+    #[error("write race: {0}")]
+    Race(&'static str),
     /// A uniqueness rule: the named thing already exists.
     #[error("{0} already exists")]
     Duplicate(&'static str),
