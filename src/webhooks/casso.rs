@@ -12,8 +12,8 @@
 //! - A negative amount is an outgoing transfer: ignored.
 
 use super::canonical::{self, Node};
-use super::fields::{self, Object, VIETNAM_OFFSET_S};
-use super::{BankCredit, Clock, Delivery, Secret, Verified, WebhookError, forged, sig, unusable};
+use super::fields::{self, Object};
+use super::{Clock, Delivery, Secret, Verified, WebhookError, forged, sig, unusable};
 
 /// The signature header.
 const SIGNATURE_HEADER: &str = "x-casso-signature";
@@ -124,22 +124,5 @@ fn credit(data: &Object) -> Result<Verified, String> {
         return Ok(Verified::Ignored("outgoing transfer".into()));
     }
     let amount = fields::vnd("amount", signed)?;
-    let booked_at_ms = fields::optional_text(data, "transactionDateTime")?
-        .and_then(|text| fields::datetime_ms(&text, Some(VIETNAM_OFFSET_S)));
-    Ok(Verified::Credit(BankCredit {
-        provider_txn_id,
-        amount,
-        account: fields::optional_text(data, "accountNumber")?,
-        bin: None,
-        virtual_account: fields::optional_text(data, "virtualAccountNumber")?,
-        description: fields::description(data, &["description"])?.unwrap_or_default(),
-        counterparty_name: fields::optional_text(data, "counterAccountName")?,
-        counterparty_account: fields::optional_text(data, "counterAccountNumber")?,
-        counterparty_bank: fields::first_text(
-            data,
-            &["counterAccountBankName", "counterAccountBankId"],
-        )?,
-        booked_at_ms,
-        payment_code: None,
-    }))
+    fields::account_watch_credit(data, provider_txn_id, amount).map(Verified::Credit)
 }

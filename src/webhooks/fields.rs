@@ -8,6 +8,7 @@ use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
 
 use super::canonical::Node;
 use super::{MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TXN_ID_CHARS};
+use crate::domain::credit::BankCredit;
 use crate::domain::money::Vnd;
 
 /// A JSON object of a parsed body.
@@ -192,6 +193,30 @@ pub(super) fn datetime_ms(text: &str, default_offset_s: Option<i32>) -> Option<i
     let offset = UtcOffset::from_whole_seconds(offset_s).ok()?;
     let instant = PrimitiveDateTime::new(date, time).assume_offset(offset);
     i64::try_from(instant.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
+}
+
+/// The credit of a gateway that watches a bank account: payOS's `data` and Casso's name the
+/// fields alike (receiving account, virtual account, description, counter-account, Vietnam-time
+/// `transactionDateTime`).
+pub(super) fn account_watch_credit(
+    data: &Object,
+    provider_txn_id: String,
+    amount: Vnd,
+) -> Result<BankCredit, String> {
+    Ok(BankCredit {
+        provider_txn_id,
+        amount,
+        account: optional_text(data, "accountNumber")?,
+        bin: None,
+        virtual_account: optional_text(data, "virtualAccountNumber")?,
+        description: description(data, &["description"])?.unwrap_or_default(),
+        counterparty_name: optional_text(data, "counterAccountName")?,
+        counterparty_account: optional_text(data, "counterAccountNumber")?,
+        counterparty_bank: first_text(data, &["counterAccountBankName", "counterAccountBankId"])?,
+        booked_at_ms: optional_text(data, "transactionDateTime")?
+            .and_then(|text| datetime_ms(&text, Some(VIETNAM_OFFSET_S))),
+        payment_code: None,
+    })
 }
 
 #[cfg(test)]

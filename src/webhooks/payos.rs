@@ -15,8 +15,8 @@
 //! - `currency`, when present, must be `VND`.
 
 use super::canonical::{self, Node};
-use super::fields::{self, Object, VIETNAM_OFFSET_S};
-use super::{BankCredit, Delivery, Secret, Verified, WebhookError, forged, sig, unusable};
+use super::fields::{self, Object};
+use super::{Delivery, Secret, Verified, WebhookError, forged, sig, unusable};
 
 /// The payment link id of payOS's documented sample delivery.
 const SAMPLE_PAYMENT_LINK_ID: &str = "124c33293c43417ab7879e14c8d9eb18";
@@ -126,24 +126,7 @@ fn read(body: &Object, data: &Object) -> Result<Verified, String> {
         _ => return Err("no transaction id (reference, or paymentLinkId and orderCode)".into()),
     };
     let amount = fields::vnd("amount", fields::signed_amount(data, "amount")?)?;
-    let booked_at_ms = fields::optional_text(data, "transactionDateTime")?
-        .and_then(|text| fields::datetime_ms(&text, Some(VIETNAM_OFFSET_S)));
-    Ok(Verified::Credit(BankCredit {
-        provider_txn_id,
-        amount,
-        account: fields::optional_text(data, "accountNumber")?,
-        bin: None,
-        virtual_account: fields::optional_text(data, "virtualAccountNumber")?,
-        description: fields::description(data, &["description"])?.unwrap_or_default(),
-        counterparty_name: fields::optional_text(data, "counterAccountName")?,
-        counterparty_account: fields::optional_text(data, "counterAccountNumber")?,
-        counterparty_bank: fields::first_text(
-            data,
-            &["counterAccountBankName", "counterAccountBankId"],
-        )?,
-        booked_at_ms,
-        payment_code: None,
-    }))
+    fields::account_watch_credit(data, provider_txn_id, amount).map(Verified::Credit)
 }
 
 /// `prefix`, with payOS's `desc` when there is one.

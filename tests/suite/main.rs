@@ -11,6 +11,7 @@
 mod api;
 mod app;
 mod cli;
+mod demo_server;
 mod golden;
 mod helpers;
 mod payments_cli;

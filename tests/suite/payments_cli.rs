@@ -18,6 +18,7 @@ use chopay::store::{DatabaseUrl, Store};
 use chopay::webhooks::{Secret, sign_chopay};
 
 use crate::app::TestDatabase;
+use crate::demo_server::DemoServer;
 use crate::helpers::{chopay, chopay_with_stdin};
 
 /// A database with the market `cho-mo` and no stalls.
@@ -263,87 +264,13 @@ fn webhook_verify_checks_a_saved_callback_offline() {
     refused(chopay_with_stdin(&zero_args, &zero), "unusable");
 }
 
-/// A running `chopay serve --demo` and what it printed.
-struct DemoServer {
-    child: Child,
-    base: String,
-    admin: String,
-    channel: String,
-    secret: String,
-}
-
-impl DemoServer {
-    fn start(database_url: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chopay"))
-            .args([
-                "serve",
-                "--demo",
-                "--bind",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chopay serve starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let (mut base, mut admin, mut payments) = (String::new(), String::new(), None);
-        for line in lines.by_ref() {
-            let line = line.expect("a line");
-            if let Some(rest) = line.strip_prefix("chopay demo is running at ") {
-                base = rest.trim().to_owned();
-            } else if let Some(rest) = line.trim().strip_prefix("admin token:") {
-                admin = rest.trim().to_owned();
-            } else if let Some(rest) = line.trim().strip_prefix("payments:") {
-                payments = Some(rest.to_owned());
-                break;
-            }
-        }
-        // Keep reading whatever else it prints, so the server never writes to a closed pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let payments = payments.expect("a 'payments:' line");
-        let words: Vec<&str> = payments.split_whitespace().collect();
-        let flag = |name: &str| {
-            words
-                .iter()
-                .position(|w| *w == name)
-                .and_then(|i| words.get(i + 1))
-                .map(|w| (*w).to_owned())
-                .unwrap_or_else(|| panic!("no {name} in: {payments}"))
-        };
-        assert!(base.starts_with("http://127.0.0.1:"), "no URL printed");
-        assert_eq!(flag("--url"), base);
-        assert_eq!(flag("--token"), admin);
-        Self {
-            base,
-            admin,
-            channel: flag("--channel"),
-            secret: flag("--secret"),
-            child,
-        }
-    }
-
-    async fn credits_total(&self) -> i64 {
-        let response = reqwest::Client::new()
-            .get(format!("{}/api/v1/markets/cho-mo/credits", self.base))
-            .bearer_auth(&self.admin)
-            .send()
-            .await
-            .expect("the server answers");
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.unwrap();
-        body["total"].as_i64().unwrap()
-    }
-}
-
-impl Drop for DemoServer {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
+/// The number of credits in the demo market's ledger.
+async fn credits_total(server: &DemoServer) -> i64 {
+    let (status, body) = server
+        .get("/api/v1/markets/cho-mo/credits", &server.admin)
+        .await;
+    assert_eq!(status, 200);
+    body["total"].as_i64().unwrap()
 }
 
 #[tokio::test]
@@ -424,7 +351,7 @@ fn summary(text: &str) -> (u64, u64, u64, BTreeMap<String, u64>) {
 async fn simulate_pays_a_real_server_and_every_acknowledged_payment_is_recorded_once() {
     let database = TestDatabase::new().await;
     let server = DemoServer::start(&database.url);
-    assert_eq!(server.credits_total().await, 0);
+    assert_eq!(credits_total(&server).await, 0);
 
     let run = tokio::task::spawn_blocking({
         let args: Vec<String> = [
@@ -473,7 +400,7 @@ async fn simulate_pays_a_real_server_and_every_acknowledged_payment_is_recorded_
         "the crowd repeats some notifications: {text}"
     );
     assert_eq!(
-        u64::try_from(server.credits_total().await).unwrap(),
+        u64::try_from(credits_total(&server).await).unwrap(),
         recorded,
         "one ledger row per distinct acknowledged delivery:\n{text}"
     );

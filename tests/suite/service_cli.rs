@@ -1,96 +1,13 @@
 //! The service commands through the real binary: `serve --demo` over a real port, `migrate`,
 //! `import stalls` and `token create`, on the test database (SQLite or PostgreSQL).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use chopay::domain::market::MarketFields;
 use chopay::service::{catalog, tokens};
 use chopay::store::{DatabaseUrl, Store};
 
 use crate::app::TestDatabase;
+use crate::demo_server::DemoServer;
 use crate::helpers::chopay;
-
-/// A running `chopay serve --demo` and what it printed.
-struct DemoServer {
-    child: Child,
-    base: String,
-    admin: String,
-    vendor: String,
-    vendor_stall: i64,
-}
-
-impl DemoServer {
-    fn start(database_url: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chopay"))
-            .args([
-                "serve",
-                "--demo",
-                "--bind",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chopay serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (mut base, mut admin, mut vendor, mut vendor_stall) =
-            (String::new(), String::new(), String::new(), 0);
-        for line in BufReader::new(stdout).lines() {
-            let line = line.expect("a line");
-            if let Some(rest) = line.strip_prefix("chopay demo is running at ") {
-                base = rest.trim().to_owned();
-            } else if let Some(rest) = line.trim().strip_prefix("admin token:") {
-                admin = rest.trim().to_owned();
-            } else if let Some(rest) = line.trim().strip_prefix("vendor token:") {
-                let mut words = rest.split_whitespace();
-                vendor = words.next().unwrap_or_default().to_owned();
-                vendor_stall = words
-                    .last()
-                    .and_then(|w| w.trim_end_matches(')').parse().ok())
-                    .unwrap_or(0);
-            } else if line.trim().starts_with("API description:") {
-                break;
-            }
-        }
-        assert!(base.starts_with("http://127.0.0.1:"), "no URL printed");
-        assert!(
-            admin.starts_with("cp_") && vendor.starts_with("cp_"),
-            "tokens printed"
-        );
-        Self {
-            child,
-            base,
-            admin,
-            vendor,
-            vendor_stall,
-        }
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
-        let response = reqwest::Client::new()
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON"))
-    }
-
-    /// SIGTERM, then the exit status: a graceful shutdown exits 0.
-    fn stop(mut self) -> bool {
-        let pid = self.child.id().to_string();
-        let killed = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
-        assert!(killed.success());
-        self.child.wait().expect("server exits").success()
-    }
-}
 
 #[tokio::test]
 async fn the_demo_serves_both_ba_vi_markets_and_keeps_vendors_to_their_stall() {
