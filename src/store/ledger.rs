@@ -14,6 +14,9 @@
 //! 1 and 5, the insert comes back short and the whole batch is rolled back with
 //! [`StoreError::Race`], to be tried again.
 //!
+//! The statements are built for the batch's size and prepared once per size (sqlx's statement
+//! cache), so a busy server reuses them.
+//!
 //! Deadlock-free with several writers: every transaction takes its locks in one global order —
 //! orders by reference, then new ledger keys by (channel, transaction id), then rollup rows by
 //! key — so no two batches can wait on each other in a cycle.
@@ -225,7 +228,7 @@ pub async fn record_batch(
                 list.push_bind(*txn_id);
             }
             query.push(")");
-            let rows: Vec<CreditRow> = query.build_query_as().persistent(false).fetch_all(&mut *tx).await?;
+            let rows: Vec<CreditRow> = query.build_query_as().fetch_all(&mut *tx).await?;
             for row in rows {
                 existing.insert((row.channel_id, row.provider_txn_id.clone()), row);
             }
@@ -246,7 +249,7 @@ pub async fn record_batch(
                 list.push_bind(*reference);
             }
             query.push(") ORDER BY reference").push(lock_orders);
-            let rows: Vec<OrderRow> = query.build_query_as().persistent(false).fetch_all(&mut *tx).await?;
+            let rows: Vec<OrderRow> = query.build_query_as().fetch_all(&mut *tx).await?;
             orders.extend(rows.into_iter().map(|row| (row.reference.clone(), row)));
         }
         let order_of = |index: usize, market_id: i64| -> Option<&OrderRow> {
@@ -279,7 +282,7 @@ pub async fn record_batch(
                 list.push_bind(account.as_str());
             }
             query.push(")");
-            let rows: Vec<(i64, String, String)> = query.build_query_as().persistent(false).fetch_all(&mut *tx).await?;
+            let rows: Vec<(i64, String, String)> = query.build_query_as().fetch_all(&mut *tx).await?;
             stalls.insert(*market_id, rows);
         }
 
@@ -357,7 +360,7 @@ pub async fn record_batch(
                     .push_bind(item.raw_body);
             });
             query.push(" ON CONFLICT (channel_id, provider_txn_id) DO NOTHING RETURNING id, channel_id, provider_txn_id");
-            let rows: Vec<(i64, i64, String)> = query.build_query_as().persistent(false).fetch_all(&mut *tx).await?;
+            let rows: Vec<(i64, i64, String)> = query.build_query_as().fetch_all(&mut *tx).await?;
             if rows.len() != new.len() {
                 return Err(StoreError::Race("another writer recorded one of these transactions meanwhile"));
             }
@@ -376,7 +379,7 @@ pub async fn record_batch(
             });
             query.push(") AS v WHERE orders.id = v.column1 RETURNING ");
             query.push(order_columns!());
-            let rows: Vec<OrderRow> = query.build_query_as().persistent(false).fetch_all(&mut *tx).await?;
+            let rows: Vec<OrderRow> = query.build_query_as().fetch_all(&mut *tx).await?;
             updated.extend(rows.into_iter().map(|row| (row.id, row)));
         }
 
@@ -425,7 +428,7 @@ pub async fn record_batch(
                  unmatched_amount_dong = credit_days.unmatched_amount_dong + excluded.unmatched_amount_dong \
                  RETURNING stall_id, day, credits, amount_dong",
             );
-            let rows: Vec<(i64, i64, i64, i64)> = query.build_query_as().persistent(false).fetch_all(&mut *tx).await?;
+            let rows: Vec<(i64, i64, i64, i64)> = query.build_query_as().fetch_all(&mut *tx).await?;
             for (stall_id, day, credits, amount_dong) in rows {
                 if let (true, Some(day)) = (stall_id != 0, Day::from_number(day)) {
                     totals.insert((stall_id, day.number()), DayTotal { day, credits, amount_dong });
