@@ -64,8 +64,8 @@ impl std::fmt::Debug for Job {
 
 impl Ledger {
     /// Starts the writer tasks on the current runtime: one for SQLite (a single writer is what
-    /// SQLite allows anyway), two for PostgreSQL — measured best on 2 cores: with more, batches
-    /// wait on each other's locks of the same stalls' daily rows through every commit.
+    /// SQLite allows anyway), two for PostgreSQL — measured best on 2 cores (`benches/callbacks.rs`):
+    /// one leaves the database idle during each commit; more only make batches smaller.
     pub fn start(store: Store) -> Self {
         let (jobs, receiver) = mpsc::channel(QUEUE);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
