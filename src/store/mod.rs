@@ -148,6 +148,9 @@ macro_rules! write_transaction {
     };
 }
 
+/// Prepared statements kept per connection (sqlx's default is 100).
+const STATEMENT_CACHE: usize = 1024;
+
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -161,6 +164,7 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .statement_cache_capacity(STATEMENT_CACHE)
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
@@ -168,7 +172,9 @@ impl Store {
                 .await?;
             Ok(Self::Sqlite(pool))
         } else if text.starts_with("postgres:") || text.starts_with("postgresql:") {
-            let options = PgConnectOptions::from_str(text)?;
+            // The ledger's batch statements take one shape per batch size: keep them all prepared.
+            let options =
+                PgConnectOptions::from_str(text)?.statement_cache_capacity(STATEMENT_CACHE);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
