@@ -44,6 +44,7 @@ impl From<ServiceError> for CliError {
     fn from(error: ServiceError) -> Self {
         match error {
             ServiceError::Store(error) => Self::Io(error.to_string()),
+            ServiceError::Unavailable(message) => Self::Io(message),
             other => Self::Input(other.to_string()),
         }
     }

@@ -41,7 +41,7 @@ pub async fn create(
         None => {
             let mut random = [0_u8; 32];
             getrandom::fill(&mut random)
-                .map_err(|e| ServiceError::Invalid(format!("no randomness: {e}")))?;
+                .map_err(|e| ServiceError::Unavailable(format!("no randomness: {e}")))?;
             webhooks::generate_secret(provider, &random).ok_or_else(|| {
                 ServiceError::Invalid(format!(
                     "{} issues the secret: copy it from the {} dashboard into \"secret\"",

@@ -109,7 +109,7 @@ pub async fn issue(
     for _ in 0..4 {
         let mut random = [0_u8; 5];
         getrandom::fill(&mut random)
-            .map_err(|e| ServiceError::Invalid(format!("no randomness: {e}")))?;
+            .map_err(|e| ServiceError::Unavailable(format!("no randomness: {e}")))?;
         let reference = Reference::from_random(random);
         let code = dynamic_code(stall, request.amount, &reference)?;
         let now = now_ms();

@@ -67,7 +67,7 @@ pub async fn create(store: &Store, request: &TokenRequest) -> Result<IssuedToken
     };
     let mut random = [0_u8; 32];
     getrandom::fill(&mut random)
-        .map_err(|e| ServiceError::Invalid(format!("no randomness available: {e}")))?;
+        .map_err(|e| ServiceError::Unavailable(format!("no randomness available: {e}")))?;
     let token = token_text(&random);
     let digest = token_hash(&token);
     let (market_id, district_slug, stall_id) = match &scope {
