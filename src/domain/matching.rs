@@ -191,6 +191,13 @@ fn same_key(a: &str, b: &str) -> bool {
     account_key(a).next().is_some() && account_key(a).eq(account_key(b))
 }
 
+/// An account number as the ledger looks it up: [`account_key`] as text; `None` when nothing is
+/// left of it.
+pub fn account_lookup_key(text: &str) -> Option<String> {
+    let key: String = account_key(text).collect();
+    (!key.is_empty()).then_some(key)
+}
+
 /// Whether the account named is really an account (not empty once spaces and dots are gone).
 fn names_something(text: &&str) -> bool {
     account_key(text).next().is_some()

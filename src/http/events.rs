@@ -15,14 +15,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
 
-use super::credits::amount_text;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, Caller};
-use super::orders::{TodayOut, today_out};
+use super::orders::{TodayOut, amount_parts, today_out};
 use super::{AppState, hide_missing, require_stall};
 use crate::domain::access::Principal;
-use crate::domain::money::Vnd;
-use crate::domain::words;
 use crate::service::ledger::CreditEvent;
 use crate::service::{catalog, orders, tokens};
 use crate::store::now_ms;
@@ -51,8 +48,7 @@ impl FromRequestParts<AppState> for StreamCaller {
                 .await
                 .map(|Caller(p)| Self(p));
         }
-        let query = parts.uri.query().unwrap_or("");
-        let token = serde_urlencoded_token(query)
+        let token = query_token(&parts.uri)
             .ok_or_else(|| ApiError::unauthorized("send a bearer token or ?access_token="))?;
         match tokens::authenticate(&state.store, &token).await? {
             Some(principal) => Ok(Self(principal)),
@@ -61,10 +57,10 @@ impl FromRequestParts<AppState> for StreamCaller {
     }
 }
 
-fn serde_urlencoded_token(query: &str) -> Option<String> {
-    let parsed: axum::extract::Query<TokenQuery> =
-        axum::extract::Query::try_from_uri(&format!("/?{query}").parse().ok()?).ok()?;
-    parsed.0.access_token.filter(|t| t.len() <= 512)
+/// The `access_token` of the query string, if one of a sane length is there.
+fn query_token(uri: &axum::http::Uri) -> Option<String> {
+    let axum::extract::Query(query) = axum::extract::Query::<TokenQuery>::try_from_uri(uri).ok()?;
+    query.access_token.filter(|t| t.len() <= 512)
 }
 
 /// A payment just recorded for the stall (the `data` of a `credit` event).
@@ -98,16 +94,14 @@ pub struct CreditNotice {
 pub fn notice(event: &CreditEvent) -> Option<CreditNotice> {
     let credit = &event.credit;
     let stall_id = credit.stall_id?;
-    let text = amount_text(credit.amount_dong);
+    let (amount, text, amount_words) = amount_parts(credit.amount_dong);
     Some(CreditNotice {
         credit_id: credit.id,
         stall_id,
         order_id: credit.order_id,
         reference: event.order.as_ref().map(|o| o.reference.clone()),
-        amount: credit.amount_dong.to_string(),
-        amount_words: Vnd::from_dong(credit.amount_dong)
-            .map(words::in_words)
-            .unwrap_or_default(),
+        amount,
+        amount_words,
         announcement: format!("Đã nhận {text}"),
         amount_text: text,
         outcome: credit.outcome.clone(),

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::credits::amount_text;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, Caller};
 use super::{AppState, hide_missing, require_stall, rfc3339};
@@ -20,16 +21,12 @@ use crate::store::credits::{self, DayTotal};
 use crate::store::now_ms;
 use crate::store::orders::OrderRow;
 
-/// An amount as the API shows it: digits, Vietnamese form and words.
-fn amount_parts(dong: i64) -> (String, String, String) {
-    match Vnd::from_dong(dong) {
-        Ok(amount) => (
-            dong.to_string(),
-            amount.to_string(),
-            words::in_words(amount),
-        ),
-        Err(_) => (dong.to_string(), format!("{dong}đ"), String::new()),
-    }
+/// An amount as the API shows it: digits, Vietnamese form (`50.000đ`) and words.
+pub fn amount_parts(dong: i64) -> (String, String, String) {
+    let words = Vnd::from_dong(dong)
+        .map(words::in_words)
+        .unwrap_or_default();
+    (dong.to_string(), amount_text(dong), words)
 }
 
 /// An order as the API shows it.
@@ -223,8 +220,7 @@ pub fn today_out(total: DayTotal) -> TodayOut {
         date: total.day.to_string(),
         count: total.credits,
         total: total.amount_dong.to_string(),
-        total_text: Vnd::from_dong(total.amount_dong)
-            .map_or_else(|_| "0đ".to_owned(), |v| v.to_string()),
+        total_text: amount_text(total.amount_dong),
     }
 }
 

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::money::Vnd;
 use crate::domain::order::OrderStatus;
 use crate::domain::reference::Reference;
+use crate::domain::stall::PayeeAccount;
 use crate::domain::text;
 use crate::domain::vietqr::{VietQr, VietQrFields};
 use crate::store::markets::MarketRow;
@@ -43,20 +44,17 @@ fn request_digest(request: &OrderRequest<'_>) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The dynamic code of an order: the stall's account, the amount, and the reference as bill
+/// The dynamic code of an order: the stall's payee account, the amount, and the reference as bill
 /// number (62.01) and purpose (62.08), so whichever field a bank app copies into the transfer
 /// description carries it.
 pub fn dynamic_code(
-    stall: &StallRow,
+    payee: &PayeeAccount,
     amount: Vnd,
     reference: &Reference,
 ) -> Result<VietQr, ServiceError> {
-    let payee = stall.payee().ok_or_else(|| {
-        ServiceError::Conflict(format!("stall {} has no linked bank account", stall.code))
-    })?;
     VietQr::new(VietQrFields {
-        bin: payee.bin,
-        account: payee.account,
+        bin: payee.bin.clone(),
+        account: payee.account.clone(),
         service: payee.service,
         amount: Some(amount),
         bill_number: Some(reference.as_str().to_owned()),
@@ -111,7 +109,7 @@ pub async fn issue(
         getrandom::fill(&mut random)
             .map_err(|e| ServiceError::Unavailable(format!("no randomness: {e}")))?;
         let reference = Reference::from_random(random);
-        let code = dynamic_code(stall, request.amount, &reference)?;
+        let code = dynamic_code(&payee, request.amount, &reference)?;
         let now = now_ms();
         let new = NewOrder {
             stall_id: stall.id,

@@ -107,7 +107,8 @@ pub enum Recorded {
 }
 
 const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), from!(), "WHERE c.id = $1");
-const INSERT_REVIEW: &str = "INSERT INTO webhook_reviews (channel_id, market_id, kind, reason, provider_txn_id, raw_body, \
+/// Keeps a delivery for review (`unusable` or `conflict`).
+pub(super) const INSERT_REVIEW: &str = "INSERT INTO webhook_reviews (channel_id, market_id, kind, reason, provider_txn_id, raw_body, \
      received_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// Keeps an authentic delivery that could not become a credit, for review.

@@ -34,7 +34,7 @@ use crate::domain::reference::{self, Reference};
 use crate::write_transaction;
 
 use super::credits::{
-    CreditRow, DayTotal, Recorded, columns as credit_columns, from as credit_from,
+    CreditRow, DayTotal, INSERT_REVIEW, Recorded, columns as credit_columns, from as credit_from,
 };
 use super::orders::{OrderRow, columns as order_columns};
 use super::{Backend, Store, StoreError};
@@ -84,16 +84,6 @@ fn rollup_kind(outcome: Outcome) -> usize {
         Outcome::StaticPayment => 1,
         Outcome::Unmatched => 2,
     }
-}
-
-/// Account numbers as stored: letters and digits, upper case.
-fn normalized_account(text: Option<&str>) -> Option<String> {
-    let account: String = text?
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    (!account.is_empty()).then_some(account)
 }
 
 /// The references a credit may carry: the provider's extracted code first, then the description's.
@@ -172,9 +162,6 @@ fn account_stall(credit: &BankCredit, stalls: &[(i64, String, String)]) -> Optio
         _ => None,
     }
 }
-
-const INSERT_REVIEW: &str = "INSERT INTO webhook_reviews (channel_id, market_id, kind, reason, provider_txn_id, raw_body, \
-     received_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// Records a batch of authentic deliveries in one write transaction; each gets its [`Recorded`],
 /// in the order given. Any failure rolls the whole batch back, so the caller must not
@@ -266,7 +253,7 @@ pub async fn record_batch(
                 continue;
             }
             for account in [item.credit.account.as_deref(), item.credit.virtual_account.as_deref()] {
-                if let Some(account) = normalized_account(account) {
+                if let Some(account) = account.and_then(matching::account_lookup_key) {
                     accounts.entry(item.market_id).or_default().insert(account);
                 }
             }
