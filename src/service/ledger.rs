@@ -24,6 +24,8 @@ pub const MAX_BATCH: usize = 256;
 const QUEUE: usize = 8192;
 /// Tries of a delivery whose batch failed, before it is answered 503.
 const ATTEMPTS: usize = 3;
+/// A writer waiting this long for deliveries gives its connections back to the pool.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(100);
 /// Events kept for slow listeners before they skip ahead.
 const EVENT_BUFFER: usize = 1024;
 
@@ -125,25 +127,33 @@ async fn write_loop(
     receiver: Arc<Mutex<mpsc::Receiver<Job>>>,
     events: broadcast::Sender<Arc<CreditEvent>>,
 ) {
+    let mut writer = ledger::Writer::new(store);
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
-        let received = receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await;
+        let next = async { receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await };
+        let received = match tokio::time::timeout(IDLE, next).await {
+            Ok(received) => received,
+            Err(_) => {
+                writer.release();
+                receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await
+            }
+        };
         if received == 0 {
             return;
         }
-        match record(&store, &batch).await {
+        match record(&mut writer, &batch).await {
             Ok(recorded) => answer(batch.drain(..), recorded, &events),
             // One bad delivery must not sink the others, and a lost lock race (another server on
             // the same PostgreSQL) must not cost the bank a retry: record them one by one, with
             // a few attempts each.
             Err(_) => {
                 for job in batch.drain(..) {
-                    let mut outcome = record(&store, std::slice::from_ref(&job)).await;
+                    let mut outcome = record(&mut writer, std::slice::from_ref(&job)).await;
                     for _ in 1..ATTEMPTS {
                         if outcome.is_ok() {
                             break;
                         }
-                        outcome = record(&store, std::slice::from_ref(&job)).await;
+                        outcome = record(&mut writer, std::slice::from_ref(&job)).await;
                     }
                     match outcome {
                         Ok(recorded) => answer(std::iter::once(job), recorded, &events),
@@ -157,7 +167,7 @@ async fn write_loop(
     }
 }
 
-async fn record(store: &Store, batch: &[Job]) -> Result<Vec<Recorded>, String> {
+async fn record(writer: &mut ledger::Writer, batch: &[Job]) -> Result<Vec<Recorded>, String> {
     let inputs: Vec<CreditInput<'_>> = batch
         .iter()
         .map(|job| CreditInput {
@@ -168,7 +178,7 @@ async fn record(store: &Store, batch: &[Job]) -> Result<Vec<Recorded>, String> {
             received_at_ms: job.received_at_ms,
         })
         .collect();
-    ledger::record_batch(store, &inputs, now_ms()).await.map_err(|e| {
+    writer.record(&inputs, now_ms()).await.map_err(|e| {
         tracing::error!(error = %e, deliveries = batch.len(), "recording credits failed; nothing acknowledged");
         "the ledger could not record this delivery; retry shortly".to_owned()
     })
