@@ -39,9 +39,9 @@
 //! installed (except in the `trace` runs), which makes the in-process server slightly cheaper.
 //!
 //! Extra tables: `batch-<backend>` times `store::ledger::record_batch` directly at fixed batch
-//! sizes (what one ledger transaction costs), and `trace` (only when asked for) re-runs chopay
-//! with a `tracing` layer on sqlx's statement events to show the ledger's batch sizes and where
-//! its database time goes under load (it perturbs the run a little).
+//! sizes (what one ledger batch costs), and `trace` (only when asked for) re-runs chopay with a
+//! `tracing` layer on sqlx's statement events to show where its database time goes under load,
+//! statement by statement (it perturbs the run a little).
 //!
 //! Run:
 //!
@@ -1118,33 +1118,10 @@ async fn run_phase(
 // ------------------------------------------------------------------------------------------------
 // Tracing sqlx statements (the `trace-*` scenarios)
 
-/// One writer's batch under way.
-#[derive(Debug, Default, Clone, Copy)]
-struct OpenBatch {
-    credits: u64,
-    seconds: f64,
-    /// The batch has reached its closing rollup upserts.
-    in_rollups: bool,
-}
-
 #[derive(Debug, Default)]
 struct TraceState {
-    /// Per writer (Tokio task id; `None` for SQLite's worker thread, SQLite has one writer).
-    current: HashMap<Option<tokio::task::Id>, OpenBatch>,
-    /// Finished batches: credits, statement seconds.
-    batches: Vec<(u64, f64)>,
     /// By statement (first words): count, seconds.
     kinds: HashMap<String, (u64, f64)>,
-}
-
-impl TraceState {
-    fn close(&mut self, key: Option<tokio::task::Id>) {
-        if let Some(open) = self.current.remove(&key)
-            && open.credits > 0
-        {
-            self.batches.push((open.credits, open.seconds));
-        }
-    }
 }
 
 #[derive(Debug, Default)]
@@ -1209,26 +1186,9 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for TraceLayer {
         let Ok(mut state) = self.0.state.lock() else {
             return;
         };
-        let entry = state.kinds.entry(kind.clone()).or_insert((0, 0.0));
+        let entry = state.kinds.entry(kind).or_insert((0, 0.0));
         entry.0 += 1;
         entry.1 += fields.elapsed_secs;
-        // A batch is: per credit, its look-ups and writes (`INSERT INTO credits` once), then the
-        // day rollups (`INSERT INTO credit_days`), then COMMIT (logged on PostgreSQL only).
-        let key = tokio::task::try_id();
-        if kind.starts_with("COMMIT") {
-            state.close(key);
-            return;
-        }
-        let rollup = kind.starts_with("INSERT INTO credit_days");
-        if !rollup && state.current.get(&key).is_some_and(|b| b.in_rollups) {
-            state.close(key);
-        }
-        let open = state.current.entry(key).or_default();
-        open.seconds += fields.elapsed_secs;
-        open.in_rollups |= rollup;
-        if kind.starts_with("INSERT INTO credits") {
-            open.credits += 1;
-        }
     }
 }
 
@@ -1240,38 +1200,14 @@ fn install_trace() -> Arc<SqlTrace> {
     trace
 }
 
-fn report_trace(trace: &SqlTrace, window: Duration, writers: usize) {
+fn report_trace(trace: &SqlTrace, window: Duration) {
     let Ok(mut state) = trace.state.lock() else {
         return;
     };
-    let open: Vec<Option<tokio::task::Id>> = state.current.keys().copied().collect();
-    for key in open {
-        state.close(key);
-    }
     let state = std::mem::take(&mut *state);
-    let mut sizes: Vec<u64> = state.batches.iter().map(|(n, _)| *n).collect();
-    sizes.sort_unstable();
-    let credits: u64 = sizes.iter().sum();
-    let statement_s: f64 = state.batches.iter().map(|(_, s)| *s).sum();
-    let count = sizes.len().max(1) as f64;
-    let pick = |q: f64| {
-        sizes
-            .get(((q * sizes.len() as f64) as usize).min(sizes.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0)
-    };
     println!(
-        "    ledger batches: {} ({credits} credits), size mean {:.1}, p50 {}, p90 {}, max {}; \
-         statement time per batch, COMMIT excluded, {:.2} ms ({:.0} µs per credit); writers busy in those statements {:.0} % \
-         of the time of {writers} writer(s) (the count `Ledger::start` used when this was written)",
-        sizes.len(),
-        credits as f64 / count,
-        pick(0.5),
-        pick(0.9),
-        sizes.last().copied().unwrap_or(0),
-        statement_s * 1000.0 / count,
-        statement_s * 1e6 / credits.max(1) as f64,
-        statement_s * 100.0 / (window.as_secs_f64() * writers as f64),
+        "    statements (as sqlx times them: sent to answered) over the {:.0} s run:",
+        window.as_secs_f64()
     );
     let mut kinds: Vec<(String, (u64, f64))> = state.kinds.into_iter().collect();
     kinds.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
@@ -1594,12 +1530,8 @@ fn run(scenario: Scenario, k: usize, config: &Config, trace: Option<&Arc<SqlTrac
         }
     });
     if let Some(trace) = trace {
-        let writers = match scenario.backend {
-            Some(Backend::Postgres) => 4,
-            _ => 1,
-        };
         println!("  {} K={k}:", scenario.name());
-        report_trace(trace, window, writers);
+        report_trace(trace, window);
     }
     server_rt.block_on(async {
         match &checks {
