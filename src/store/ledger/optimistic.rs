@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use sqlx::PgConnection;
 
 use super::plan::{Batch, Lookups, Planned, RollupDelta, Written};
-use super::sql::Reads;
+use super::sql::{Reads, add_to_rollups, credits_insert, rollups_insert};
 use crate::store::StoreError;
 use crate::store::credits::Recorded;
 use crate::store::orders::{OrderRow, columns as order_columns};
@@ -183,36 +183,26 @@ const STALLS: &str = "SELECT id, payee_bin, payee_account FROM stalls \
 /// connection): the batch arrives as arrays, a column each. `$1`–`$19` the new credits, `$20`
 /// the time, `$21`–`$25` the orders (id, paid and status as read, paid and status after),
 /// `$26`–`$36` the rollup rows.
-const WRITE: &str = "WITH new_credits AS (\
-       INSERT INTO credits (channel_id, market_id, provider_txn_id, amount_dong, account, bin, virtual_account, \
-         description, counterparty_name, counterparty_account, counterparty_bank, booked_at_ms, received_at_ms, day, \
-         stall_id, order_id, outcome, note, raw_body) \
-       SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], \
-         $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::BIGINT[], $13::BIGINT[], $14::BIGINT[], $15::BIGINT[], \
-         $16::BIGINT[], $17::TEXT[], $18::TEXT[], $19::BYTEA[]) \
-       ON CONFLICT (channel_id, provider_txn_id) DO NOTHING \
-       RETURNING id, channel_id, provider_txn_id\
+const WRITE: &str = concat!(
+    "WITH new_credits AS (",
+    credits_insert!(),
+    "SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], \
+       $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::BIGINT[], $13::BIGINT[], $14::BIGINT[], $15::BIGINT[], \
+       $16::BIGINT[], $17::TEXT[], $18::TEXT[], $19::BYTEA[]) \
+     ON CONFLICT (channel_id, provider_txn_id) DO NOTHING \
+     RETURNING id, channel_id, provider_txn_id\
      ), paid_orders AS (\
        UPDATE orders SET paid_dong = v.paid_dong, status = v.status, updated_at_ms = $20 \
        FROM UNNEST($21::BIGINT[], $22::BIGINT[], $23::TEXT[], $24::BIGINT[], $25::TEXT[]) \
          AS v (id, paid_before, status_before, paid_dong, status) \
        WHERE orders.id = v.id AND orders.paid_dong = v.paid_before AND orders.status = v.status_before \
        RETURNING orders.id\
-     ), days AS (\
-       INSERT INTO credit_days (market_id, stall_id, day, credits, amount_dong, dynamic_credits, dynamic_amount_dong, \
-         static_credits, static_amount_dong, unmatched_credits, unmatched_amount_dong) \
-       SELECT * FROM UNNEST($26::BIGINT[], $27::BIGINT[], $28::BIGINT[], $29::BIGINT[], $30::BIGINT[], $31::BIGINT[], \
-         $32::BIGINT[], $33::BIGINT[], $34::BIGINT[], $35::BIGINT[], $36::BIGINT[]) \
-       ON CONFLICT (market_id, stall_id, day) DO UPDATE SET credits = credit_days.credits + excluded.credits, \
-         amount_dong = credit_days.amount_dong + excluded.amount_dong, \
-         dynamic_credits = credit_days.dynamic_credits + excluded.dynamic_credits, \
-         dynamic_amount_dong = credit_days.dynamic_amount_dong + excluded.dynamic_amount_dong, \
-         static_credits = credit_days.static_credits + excluded.static_credits, \
-         static_amount_dong = credit_days.static_amount_dong + excluded.static_amount_dong, \
-         unmatched_credits = credit_days.unmatched_credits + excluded.unmatched_credits, \
-         unmatched_amount_dong = credit_days.unmatched_amount_dong + excluded.unmatched_amount_dong \
-       RETURNING stall_id, day, credits, amount_dong\
-     ) \
+     ), days AS (",
+    rollups_insert!(),
+    "SELECT * FROM UNNEST($26::BIGINT[], $27::BIGINT[], $28::BIGINT[], $29::BIGINT[], $30::BIGINT[], $31::BIGINT[], \
+       $32::BIGINT[], $33::BIGINT[], $34::BIGINT[], $35::BIGINT[], $36::BIGINT[])",
+    add_to_rollups!(),
+    ") \
      SELECT chopay_abort_unless(c.n = CARDINALITY($1::BIGINT[]) AND o.n = CARDINALITY($21::BIGINT[]), \
          'a repeat, or another writer recorded one of these transactions or paid one of these orders'), \
        c.ids, c.channels, c.txns, d.stalls, d.days, d.credits, d.amounts \
@@ -220,7 +210,8 @@ const WRITE: &str = "WITH new_credits AS (\
              ARRAY_AGG(provider_txn_id) AS txns FROM new_credits) AS c, \
           (SELECT COUNT(*) AS n FROM paid_orders) AS o, \
           (SELECT ARRAY_AGG(stall_id) AS stalls, ARRAY_AGG(day) AS days, ARRAY_AGG(credits) AS credits, \
-             ARRAY_AGG(amount_dong) AS amounts FROM days) AS d";
+             ARRAY_AGG(amount_dong) AS amounts FROM days) AS d"
+);
 
 /// The new credits of a batch, a column each, in the fixed order.
 #[derive(Default)]

@@ -10,6 +10,41 @@ use super::plan::{Batch, Planned};
 use crate::store::credits::{columns as credit_columns, from as credit_from};
 use crate::store::orders::columns as order_columns;
 
+/// `INSERT INTO credits (…)`: the columns the ledger writes.
+macro_rules! credits_insert {
+    () => {
+        "INSERT INTO credits (channel_id, market_id, provider_txn_id, amount_dong, account, bin, virtual_account, \
+         description, counterparty_name, counterparty_account, counterparty_bank, booked_at_ms, received_at_ms, day, \
+         stall_id, order_id, outcome, note, raw_body) "
+    };
+}
+pub(super) use credits_insert;
+
+/// `INSERT INTO credit_days (…)`: the rollup columns.
+macro_rules! rollups_insert {
+    () => {
+        "INSERT INTO credit_days (market_id, stall_id, day, credits, amount_dong, dynamic_credits, dynamic_amount_dong, \
+         static_credits, static_amount_dong, unmatched_credits, unmatched_amount_dong) "
+    };
+}
+pub(super) use rollups_insert;
+
+/// Adds the inserted rollup rows to the existing ones and returns each row as it is after.
+macro_rules! add_to_rollups {
+    () => {
+        " ON CONFLICT (market_id, stall_id, day) DO UPDATE SET credits = credit_days.credits + excluded.credits, \
+         amount_dong = credit_days.amount_dong + excluded.amount_dong, \
+         dynamic_credits = credit_days.dynamic_credits + excluded.dynamic_credits, \
+         dynamic_amount_dong = credit_days.dynamic_amount_dong + excluded.dynamic_amount_dong, \
+         static_credits = credit_days.static_credits + excluded.static_credits, \
+         static_amount_dong = credit_days.static_amount_dong + excluded.static_amount_dong, \
+         unmatched_credits = credit_days.unmatched_credits + excluded.unmatched_credits, \
+         unmatched_amount_dong = credit_days.unmatched_amount_dong + excluded.unmatched_amount_dong \
+         RETURNING stall_id, day, credits, amount_dong"
+    };
+}
+pub(super) use add_to_rollups;
+
 /// The credits of one channel recorded before, among `txn_ids`.
 pub(super) fn recorded_before<DB: Database>(
     channel_id: i64,
@@ -104,11 +139,7 @@ pub(super) fn insert_credits<DB: Database>(
     for<'t> Option<&'t str>: Encode<'t, DB> + Type<DB>,
     for<'t> &'t [u8]: Encode<'t, DB> + Type<DB>,
 {
-    query.push(
-        "INSERT INTO credits (channel_id, market_id, provider_txn_id, amount_dong, account, bin, virtual_account, \
-         description, counterparty_name, counterparty_account, counterparty_bank, booked_at_ms, received_at_ms, day, \
-         stall_id, order_id, outcome, note, raw_body) ",
-    );
+    query.push(credits_insert!());
     query.push_values(
         batch.new_credits(planned),
         |mut row, (item, decision, day)| {
@@ -168,10 +199,7 @@ pub(super) fn add_rollups<DB: Database>(query: &mut QueryBuilder<DB>, planned: &
 where
     for<'t> i64: Encode<'t, DB> + Type<DB>,
 {
-    query.push(
-        "INSERT INTO credit_days (market_id, stall_id, day, credits, amount_dong, dynamic_credits, dynamic_amount_dong, \
-         static_credits, static_amount_dong, unmatched_credits, unmatched_amount_dong) ",
-    );
+    query.push(rollups_insert!());
     query.push_values(
         &planned.rollups,
         |mut row, (&(market_id, stall_id, day), delta)| {
@@ -189,15 +217,5 @@ where
                 .push_bind(unmatched.1);
         },
     );
-    query.push(
-        " ON CONFLICT (market_id, stall_id, day) DO UPDATE SET credits = credit_days.credits + excluded.credits, \
-         amount_dong = credit_days.amount_dong + excluded.amount_dong, \
-         dynamic_credits = credit_days.dynamic_credits + excluded.dynamic_credits, \
-         dynamic_amount_dong = credit_days.dynamic_amount_dong + excluded.dynamic_amount_dong, \
-         static_credits = credit_days.static_credits + excluded.static_credits, \
-         static_amount_dong = credit_days.static_amount_dong + excluded.static_amount_dong, \
-         unmatched_credits = credit_days.unmatched_credits + excluded.unmatched_credits, \
-         unmatched_amount_dong = credit_days.unmatched_amount_dong + excluded.unmatched_amount_dong \
-         RETURNING stall_id, day, credits, amount_dong",
-    );
+    query.push(add_to_rollups!());
 }
