@@ -186,8 +186,9 @@ fn account_key(text: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 /// Whether two account numbers (or BINs) are the same, ignoring spaces, dots, dashes and case;
-/// an empty one matches nothing.
-fn same_key(a: &str, b: &str) -> bool {
+/// an empty one matches nothing. The one comparison of accounts: the ledger's matching and the
+/// poster audit ([`crate::domain::poster`]) both use it.
+pub fn same_key(a: &str, b: &str) -> bool {
     account_key(a).next().is_some() && account_key(a).eq(account_key(b))
 }
 

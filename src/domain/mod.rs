@@ -11,6 +11,7 @@ pub mod market;
 pub mod matching;
 pub mod money;
 pub mod order;
+pub mod poster;
 pub mod reference;
 pub mod stall;
 pub mod text;

@@ -209,6 +209,18 @@ impl PayeeAccount {
     pub fn bank_short_name(&self) -> String {
         directory().short_names(&self.bin)
     }
+
+    /// The account number masked: see [`mask_account`].
+    pub fn masked_account(&self) -> String {
+        mask_account(&self.account)
+    }
+}
+
+/// `•••• 5678`: enough to recognise one's own account, not enough to copy it.
+pub fn mask_account(account: &str) -> String {
+    let chars: Vec<char> = account.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    format!("•••• {tail}")
 }
 
 /// The checked fields of a stall.
@@ -313,6 +325,8 @@ mod tests {
         );
         assert_eq!(payee.holder, "NGUYEN THI HUONG");
         assert_eq!(payee.bank_short_name(), "Vietcombank");
+        assert_eq!(payee.masked_account(), "•••• 7890");
+        assert_eq!(mask_account("12"), "•••• 12");
         assert_eq!(
             payee.static_code().unwrap().payload(),
             "00020101021138540010A00000072701240006970436011012345678900208QRIBFTTA53037045802VN6304BE57"

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod markets;
 pub mod metrics;
 pub mod orders;
+pub mod poster_audit;
 pub mod stalls;
 pub mod webhooks;
 
@@ -147,6 +148,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .routes(routes!(stalls::stall_qr_png))
         .routes(routes!(stalls::import_stalls))
         .routes(routes!(stalls::export_stalls))
+        .routes(routes!(poster_audit::audit_poster))
         .routes(routes!(orders::me))
         .routes(routes!(orders::create_order))
         .routes(routes!(orders::get_order))

@@ -13,6 +13,7 @@ use super::{AppState, hide_missing, require_stall, rfc3339};
 use crate::domain::access::Scope;
 use crate::domain::day::Day;
 use crate::domain::money::Vnd;
+use crate::domain::stall::PayeeAccount;
 use crate::domain::words;
 use crate::qr::{EcLevel, Layout, QrMatrix, svg};
 use crate::service::catalog;
@@ -275,13 +276,6 @@ pub struct Me {
     pub stall: Option<MyStall>,
 }
 
-/// `•••• 5678`: enough to recognise one's own account, not enough to copy it.
-fn masked(account: &str) -> String {
-    let chars: Vec<char> = account.chars().collect();
-    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
-    format!("•••• {tail}")
-}
-
 /// Who the bearer token is: its role and, for a vendor, its stall.
 #[utoipa::path(get, path = "/api/v1/me", tag = "orders", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
@@ -301,7 +295,7 @@ pub async fn me(
                 market_name: market.name,
                 bank: payee.as_ref().map(|p| p.bank_short_name()),
                 holder: payee.as_ref().map(|p| p.holder.clone()),
-                account_masked: payee.as_ref().map(|p| masked(&p.account)),
+                account_masked: payee.as_ref().map(PayeeAccount::masked_account),
                 linked: payee.is_some(),
             })
         }

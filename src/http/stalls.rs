@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, Caller};
 use super::{AppState, hide_missing, require_admin, require_market, require_stall, rfc3339};
+use crate::domain::poster::PosterStatus;
 use crate::domain::stall::{StallInput, StallStatus};
 use crate::domain::vietqr::Service;
 use crate::qr::{EcLevel, Layout, QrMatrix, png, svg};
@@ -59,6 +60,9 @@ pub struct StallOut {
     pub poster_printed_at: Option<String>,
     /// That poster's serial.
     pub poster_serial: Option<String>,
+    /// `none` (no account), `missing` (never printed), `current`, or `stale` (the account was
+    /// linked after the poster was printed: print and place a new one).
+    pub poster_status: &'static str,
     /// The static VietQR payload a bank app reads, when an account is linked.
     pub qr_payload: Option<String>,
     /// The static QR as SVG, when an account is linked.
@@ -71,7 +75,17 @@ pub struct StallOut {
     pub updated_at: String,
 }
 
+/// Where the stall's poster stands: see [`PosterStatus::of`].
+fn poster_status(row: &StallRow) -> PosterStatus {
+    PosterStatus::of(
+        row.payee_bin.is_some(),
+        row.account_linked_at_ms,
+        row.poster_printed_at_ms,
+    )
+}
+
 fn stall_out(row: StallRow, market_slug: &str) -> StallOut {
+    let poster_status = poster_status(&row).as_str();
     let account = row.payee();
     let qr_payload = account
         .as_ref()
@@ -100,6 +114,7 @@ fn stall_out(row: StallRow, market_slug: &str) -> StallOut {
         account_linked_at: row.account_linked_at_ms.map(rfc3339),
         poster_printed_at: row.poster_printed_at_ms.map(rfc3339),
         poster_serial: row.poster_serial,
+        poster_status,
         created_at: rfc3339(row.created_at_ms),
         updated_at: rfc3339(row.updated_at_ms),
     }
@@ -128,6 +143,8 @@ pub struct StallQuery {
     pub per_page: Option<i64>,
     /// Only stalls with this status: `active` or `inactive`.
     pub status: Option<String>,
+    /// Only stalls whose poster is `none`, `missing`, `current` or `stale`.
+    pub poster_status: Option<String>,
 }
 
 /// The account a stall's QR pays into.
@@ -216,15 +233,39 @@ pub async fn list_stalls(
         .map_err(|e| hide_missing(&caller, e))?;
     require_market(&caller, &market)?;
     let status = parse_status(query.status.as_deref())?;
+    let poster = query
+        .poster_status
+        .as_deref()
+        .map(PosterStatus::parse)
+        .transpose()
+        .map_err(ApiError::invalid)?;
     let page = Page::new(query.page, query.per_page);
-    let (rows, total) = stalls::list(
-        &state.store,
-        market.id,
-        status.map(StallStatus::as_str),
-        page,
-    )
-    .await
-    .map_err(|e| ApiError::internal(&e))?;
+    let (rows, total) = match poster {
+        None => stalls::list(
+            &state.store,
+            market.id,
+            status.map(StallStatus::as_str),
+            page,
+        )
+        .await
+        .map_err(|e| ApiError::internal(&e))?,
+        Some(poster) => {
+            // The poster status is computed, not stored: filter the market's stalls here, so
+            // there is one definition of "stale". A market has hundreds of stalls, not millions.
+            let all = stalls::all_in_market(&state.store, market.id)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+            let wanted: Vec<StallRow> = all
+                .into_iter()
+                .filter(|row| status.is_none_or(|s| row.status == s.as_str()))
+                .filter(|row| poster_status(row) == poster)
+                .collect();
+            let total = i64::try_from(wanted.len()).unwrap_or(i64::MAX);
+            let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+            let take = usize::try_from(page.size).unwrap_or(0);
+            (wanted.into_iter().skip(skip).take(take).collect(), total)
+        }
+    };
     let items = rows
         .into_iter()
         .map(|row| stall_out(row, &market.slug))

@@ -60,6 +60,10 @@ const STALL_PATCH: Payload = json(
 );
 
 const NEW_ORDER: Payload = json(r#"{"amount": "50000"}"#);
+/// The static VietQR of Vietcombank 1234567890, as a scanner reads it from a sticker.
+const SCANNED_POSTER: Payload = json(
+    r#"{"payload": "00020101021138540010A00000072701240006970436011012345678900208QRIBFTTA53037045802VN6304BE57"}"#,
+);
 const NEW_CHANNEL: Payload = json(r#"{"provider": "chopay"}"#);
 
 /// Who besides an admin an endpoint serves.
@@ -71,6 +75,8 @@ enum Audience {
     Admins,
     /// A write the stall's own vendor may make too (a sale's order).
     Vendor,
+    /// A POST that only reads (a poster audit): whoever reads the object may send it.
+    Checkers,
 }
 
 /// One endpoint: `{slug}` in the path stands for a market, `{id}` for a stall. A write carries a
@@ -119,8 +125,9 @@ impl Endpoint {
         }
     }
 
+    /// Whether the request changes something: a POST that only checks does not.
     fn is_write(&self) -> bool {
-        self.method != Method::GET
+        self.method != Method::GET && self.audience != Audience::Checkers
     }
 }
 
@@ -147,6 +154,12 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::patch("/api/v1/stalls/{id}", STALL_PATCH),
         Endpoint::get("/api/v1/stalls/{id}/qr.svg"),
         Endpoint::get("/api/v1/stalls/{id}/qr.png"),
+        Endpoint::post(
+            "/api/v1/stalls/{id}/poster-audit",
+            SCANNED_POSTER,
+            StatusCode::OK,
+        )
+        .for_audience(Audience::Checkers),
         Endpoint::post("/api/v1/stalls/{id}/orders", NEW_ORDER, StatusCode::CREATED)
             .for_audience(Audience::Vendor),
         Endpoint::get("/api/v1/stalls/{id}/today"),
@@ -374,6 +387,15 @@ impl World {
             }
             "/api/v1/stalls/{id}/qr.svg" => assert_eq!(content_type, "image/svg+xml", "{name}"),
             "/api/v1/stalls/{id}/qr.png" => assert_eq!(content_type, "image/png", "{name}"),
+            "/api/v1/stalls/{id}/poster-audit" => {
+                // `other_account` once an admin's PATCH has relinked the stall.
+                let audit = reply.json();
+                assert!(
+                    matches!(audit["verdict"].as_str(), Some("ok" | "other_account")),
+                    "{name}: {audit}"
+                );
+                assert_eq!(audit["found"]["account"], "1234567890", "{name}: {audit}");
+            }
             "/api/v1/stalls/{id}/today" => {
                 assert!(reply.json()["count"].is_i64(), "{name}: {}", reply.text())
             }
@@ -609,9 +631,9 @@ async fn a_vendor_token_reaches_only_its_own_stall() {
         )
         .await;
     assert_eq!(
-        succeeded, 8,
+        succeeded, 9,
         "the vendor reads its stall, its two QR images, today's takings and its credits (list, CSV, \
-         daily), and issues an order, nothing more"
+         daily), audits its poster and issues an order, nothing more"
     );
     world.assert_unchanged("vendor of M01", &before).await;
 }
@@ -629,8 +651,8 @@ async fn a_market_board_token_reads_only_its_own_market_and_changes_nothing() {
         .await;
     assert_eq!(
         succeeded,
-        1 + 6 + 2 * 7,
-        "the list, cho-mo's six reads, and seven reads of each of its two stalls"
+        1 + 6 + 2 * 8,
+        "the list, cho-mo's six reads, and eight reads of each of its two stalls"
     );
     world.assert_unchanged("board of cho-mo", &before).await;
 }
@@ -648,7 +670,7 @@ async fn a_district_board_token_reads_only_the_markets_of_its_district() {
         .await;
     assert_eq!(
         ba_vi,
-        1 + 2 * 6 + 4 * 7,
+        1 + 2 * 6 + 4 * 8,
         "the list, two markets and four stalls"
     );
     let son_tay = world
@@ -660,7 +682,7 @@ async fn a_district_board_token_reads_only_the_markets_of_its_district() {
         .await;
     assert_eq!(
         son_tay,
-        1 + 6 + 2 * 7,
+        1 + 6 + 2 * 8,
         "the list, one market and two stalls"
     );
     let empty = world.app.token("board", None, Some("hoai-duc"), None).await;

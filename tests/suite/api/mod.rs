@@ -5,6 +5,7 @@ mod access;
 mod import;
 mod markets;
 mod payments;
+mod poster_audit;
 mod stalls;
 mod system;
 mod webhooks;

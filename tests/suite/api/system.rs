@@ -36,6 +36,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("/api/v1/stalls/{id}", vec!["get", "patch"]),
         ("/api/v1/stalls/{id}/qr.svg", vec!["get"]),
         ("/api/v1/stalls/{id}/qr.png", vec!["get"]),
+        ("/api/v1/stalls/{id}/poster-audit", vec!["post"]),
     ] {
         for method in methods {
             assert!(
