@@ -15,6 +15,8 @@ pub mod cli;
 /// Pure domain: money, ASCII folding, the VietQR codec and the NAPAS bank directory. No I/O.
 pub mod domain;
 pub mod http;
+/// Stall posters: templates from `printables/`, text fitting, PNG and PDF rendering.
+pub mod posters;
 /// QR code images of any payload: the module matrix (with fast mask choice), SVG and PNG.
 pub mod qr;
 pub mod service;

@@ -5,6 +5,7 @@
 
 mod admin;
 mod database;
+mod posters;
 mod qr;
 mod serve;
 mod simulate;
@@ -43,6 +44,8 @@ enum Command {
     /// Check bank callbacks offline.
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// Print stall posters (PDF or PNG) with each stall's static VietQR.
+    Posters(posters::PostersArgs),
 }
 
 /// A failed command: what to tell the user, and the exit code.
@@ -77,5 +80,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Channel(command) => admin::channel(&command),
         Command::Simulate(args) => simulate::run(&args),
         Command::Webhook(command) => webhook::run(command),
+        Command::Posters(args) => posters::run(&args),
     }
 }

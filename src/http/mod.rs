@@ -13,6 +13,7 @@ pub mod markets;
 pub mod metrics;
 pub mod orders;
 pub mod poster_audit;
+pub mod posters;
 pub mod stalls;
 pub mod webhooks;
 
@@ -146,6 +147,9 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .routes(routes!(stalls::get_stall, stalls::update_stall))
         .routes(routes!(stalls::stall_qr_svg))
         .routes(routes!(stalls::stall_qr_png))
+        .routes(routes!(posters::stall_poster_pdf))
+        .routes(routes!(posters::stall_poster_png))
+        .routes(routes!(posters::market_posters_pdf))
         .routes(routes!(stalls::import_stalls))
         .routes(routes!(stalls::export_stalls))
         .routes(routes!(poster_audit::audit_poster))

@@ -32,6 +32,13 @@ pub fn render_into(out: &mut String, matrix: &QrMatrix, layout: Layout) {
     out.push(' ');
     push(out, side);
     out.push_str(r##"" shape-rendering="crispEdges"><rect width="100%" height="100%" fill="#fff"/><path fill="#000" d=""##);
+    path_data_into(out, matrix, quiet);
+    out.push_str("\"/></svg>\n");
+}
+
+/// Appends the path data of the dark modules, one unit per module, offset by `quiet` modules:
+/// one `M x y h n v1 h-n z` rectangle per run of dark modules in a row.
+pub fn path_data_into(out: &mut String, matrix: &QrMatrix, quiet: usize) {
     for (y, row) in matrix.rows().enumerate() {
         let mut x = 0;
         while x < row.len() {
@@ -54,7 +61,6 @@ pub fn render_into(out: &mut String, matrix: &QrMatrix, layout: Layout) {
             out.push('z');
         }
     }
-    out.push_str("\"/></svg>\n");
 }
 
 #[cfg(test)]

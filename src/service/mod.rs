@@ -8,6 +8,7 @@ pub mod demo_data;
 pub mod import;
 pub mod ledger;
 pub mod orders;
+pub mod posters;
 pub mod tokens;
 
 use crate::store::StoreError;

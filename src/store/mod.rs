@@ -15,6 +15,7 @@ pub mod credits;
 pub mod ledger;
 pub mod markets;
 pub mod orders;
+pub mod posters;
 pub mod stalls;
 pub mod tokens;
 

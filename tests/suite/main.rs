@@ -15,5 +15,6 @@ mod demo_server;
 mod golden;
 mod helpers;
 mod payments_cli;
+mod posters;
 mod scan;
 mod service_cli;

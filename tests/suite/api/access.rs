@@ -77,6 +77,9 @@ enum Audience {
     Vendor,
     /// A POST that only reads (a poster audit): whoever reads the object may send it.
     Checkers,
+    /// A print (a poster): boards in reach and admins; it records the poster's serial on the
+    /// stall, nothing else.
+    Printers,
 }
 
 /// One endpoint: `{slug}` in the path stands for a market, `{id}` for a stall. A write carries a
@@ -154,6 +157,8 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::patch("/api/v1/stalls/{id}", STALL_PATCH),
         Endpoint::get("/api/v1/stalls/{id}/qr.svg"),
         Endpoint::get("/api/v1/stalls/{id}/qr.png"),
+        Endpoint::get("/api/v1/stalls/{id}/poster.pdf").for_audience(Audience::Printers),
+        Endpoint::get("/api/v1/stalls/{id}/poster.png").for_audience(Audience::Printers),
         Endpoint::post(
             "/api/v1/stalls/{id}/poster-audit",
             SCANNED_POSTER,
@@ -177,6 +182,7 @@ fn endpoints() -> Vec<Endpoint> {
         )
         .for_audience(Audience::Admins),
         Endpoint::get("/api/v1/markets/{slug}/reviews").for_audience(Audience::Admins),
+        Endpoint::get("/api/v1/markets/{slug}/posters.pdf").for_audience(Audience::Printers),
     ]
 }
 
@@ -387,6 +393,14 @@ impl World {
             }
             "/api/v1/stalls/{id}/qr.svg" => assert_eq!(content_type, "image/svg+xml", "{name}"),
             "/api/v1/stalls/{id}/qr.png" => assert_eq!(content_type, "image/png", "{name}"),
+            "/api/v1/stalls/{id}/poster.png" => {
+                assert_eq!(content_type, "image/png", "{name}");
+                assert!(reply.body.starts_with(b"\x89PNG"), "{name}");
+            }
+            "/api/v1/stalls/{id}/poster.pdf" | "/api/v1/markets/{slug}/posters.pdf" => {
+                assert_eq!(content_type, "application/pdf", "{name}");
+                assert!(reply.body.starts_with(b"%PDF-"), "{name}");
+            }
             "/api/v1/stalls/{id}/poster-audit" => {
                 // `other_account` once an admin's PATCH has relinked the stall.
                 let audit = reply.json();
@@ -464,7 +478,7 @@ impl World {
                 "admin: GET {path}: {}",
                 String::from_utf8_lossy(&reply.body)
             );
-            snapshot.push((path, reply.body));
+            snapshot.push((path, without_prints(reply.body)));
         }
         snapshot
     }
@@ -513,6 +527,30 @@ impl World {
     }
 }
 
+/// A JSON answer without the poster fields a print records (`poster_printed_at`,
+/// `poster_serial`, `poster_status`): printing is the one change a board may make.
+fn without_prints(body: Vec<u8>) -> Vec<u8> {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for key in ["poster_printed_at", "poster_serial", "poster_status"] {
+                    map.remove(key);
+                }
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(mut value) => {
+            strip(&mut value);
+            serde_json::to_vec(&value).unwrap_or(body)
+        }
+        Err(_) => body,
+    }
+}
+
 /// What one token is expected to reach.
 enum Reach {
     /// Everything, reads and writes.
@@ -528,6 +566,7 @@ impl Reach {
         let reached = match self {
             Self::All => return endpoint.ok,
             _ if endpoint.audience == Audience::Admins => false,
+            Self::Stall(_) if endpoint.audience == Audience::Printers => false,
             Self::Stall(id) if endpoint.audience == Audience::Vendor => {
                 if target.stall == Some(*id) {
                     return endpoint.ok;
@@ -651,8 +690,9 @@ async fn a_market_board_token_reads_only_its_own_market_and_changes_nothing() {
         .await;
     assert_eq!(
         succeeded,
-        1 + 6 + 2 * 8,
-        "the list, cho-mo's six reads, and eight reads of each of its two stalls"
+        1 + 7 + 2 * 10,
+        "the list, cho-mo's seven reads (its posters included), and ten reads of each of its two \
+         stalls (two poster prints included)"
     );
     world.assert_unchanged("board of cho-mo", &before).await;
 }
@@ -670,7 +710,7 @@ async fn a_district_board_token_reads_only_the_markets_of_its_district() {
         .await;
     assert_eq!(
         ba_vi,
-        1 + 2 * 6 + 4 * 8,
+        1 + 2 * 7 + 4 * 10,
         "the list, two markets and four stalls"
     );
     let son_tay = world
@@ -682,7 +722,7 @@ async fn a_district_board_token_reads_only_the_markets_of_its_district() {
         .await;
     assert_eq!(
         son_tay,
-        1 + 6 + 2 * 8,
+        1 + 7 + 2 * 10,
         "the list, one market and two stalls"
     );
     let empty = world.app.token("board", None, Some("hoai-duc"), None).await;

@@ -37,6 +37,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("/api/v1/stalls/{id}/qr.svg", vec!["get"]),
         ("/api/v1/stalls/{id}/qr.png", vec!["get"]),
         ("/api/v1/stalls/{id}/poster-audit", vec!["post"]),
+        ("/api/v1/stalls/{id}/poster.pdf", vec!["get"]),
+        ("/api/v1/stalls/{id}/poster.png", vec!["get"]),
+        ("/api/v1/markets/{slug}/posters.pdf", vec!["get"]),
     ] {
         for method in methods {
             assert!(
