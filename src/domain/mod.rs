@@ -3,6 +3,7 @@
 //! property-tested.
 
 pub mod access;
+pub mod adoption;
 pub mod credit;
 pub mod day;
 pub mod digits;
