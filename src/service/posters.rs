@@ -50,7 +50,7 @@ impl Print {
     }
 }
 
-/// Stall codes in the order people read them: `A2` before `A10`, letters then numbers.
+/// Stall codes in the order people read them: `A2` before `A10`, numbers before letters.
 pub fn code_order(a: &str, b: &str) -> Ordering {
     fn key(code: &str) -> Vec<(bool, String, u64)> {
         let mut parts = Vec::new();

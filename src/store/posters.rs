@@ -1,11 +1,12 @@
 //! Printed posters: each print records the stall's poster serial and time (the board's
 //! "equipped" counts stalls with a linked account and a poster printed since it was linked).
 
-use crate::dispatch;
+use crate::write_transaction;
 
 use super::{Store, StoreError};
 
-/// Records that the poster `serial` of each `(stall id, serial)` was printed at `now_ms`.
+/// Records that the poster `serial` of each `(stall id, serial)` was printed at `now_ms`: all of
+/// them or none.
 pub async fn record_printed(
     store: &Store,
     printed: &[(i64, String)],
@@ -13,14 +14,16 @@ pub async fn record_printed(
 ) -> Result<(), StoreError> {
     const SQL: &str =
         "UPDATE stalls SET poster_printed_at_ms = $2, poster_serial = $3 WHERE id = $1";
-    for (stall_id, serial) in printed {
-        dispatch!(store, pool => sqlx::query(SQL)
-            .bind(stall_id)
-            .bind(now_ms)
-            .bind(serial)
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
-    }
-    Ok(())
+    write_transaction!(store, tx => {
+        for (stall_id, serial) in printed {
+            sqlx::query(SQL)
+                .bind(stall_id)
+                .bind(now_ms)
+                .bind(serial)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
 }
