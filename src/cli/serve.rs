@@ -110,6 +110,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
 
 async fn announce_demo(store: &Store, address: SocketAddr) -> Result<Crowd, CliError> {
     let seeded = demo::seed(store).await?;
+    let history = demo::seed_history(store, crate::store::now_ms()).await?;
     let admin = tokens::create(
         store,
         &TokenRequest {
@@ -142,6 +143,12 @@ async fn announce_demo(store: &Store, address: SocketAddr) -> Result<Crowd, CliE
             market.slug,
             market.stalls,
             market.linked
+        );
+    }
+    if history > 0 {
+        say!(
+            "  history: {history} payments of the last {} days recorded",
+            demo::HISTORY_DAYS
         );
     }
     say!("  admin token:  {}", admin.token);

@@ -140,6 +140,38 @@ pub fn adoption(stalls: &[StallFacts], today: Day, window_days: i64) -> Adoption
     }
 }
 
+impl Share {
+    fn plus(self, other: Self) -> Self {
+        Self {
+            count: self.count.saturating_add(other.count),
+            of: self.of.saturating_add(other.of),
+        }
+    }
+}
+
+/// A district's figures from its markets': counts and wholes added (so percentages weigh each
+/// market by its stalls), visit lists one after the other in the order given.
+pub fn combined(markets: &[Adoption]) -> Adoption {
+    let none = Share { count: 0, of: 0 };
+    markets.iter().fold(
+        Adoption {
+            registered: 0,
+            linked: none,
+            equipped: none,
+            active: none,
+            visits: Vec::new(),
+        },
+        |mut sum, market| {
+            sum.registered = sum.registered.saturating_add(market.registered);
+            sum.linked = sum.linked.plus(market.linked);
+            sum.equipped = sum.equipped.plus(market.equipped);
+            sum.active = sum.active.plus(market.active);
+            sum.visits.extend(market.visits.iter().cloned());
+            sum
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +238,30 @@ mod tests {
                 ("A03", VisitReason::Inactive),
             ]
         );
+    }
+
+    #[test]
+    fn a_district_weighs_each_market_by_its_stalls() {
+        let market = |count: u64, of: u64| Adoption {
+            registered: of,
+            linked: Share { count, of },
+            equipped: Share { count, of },
+            active: Share { count: 0, of },
+            visits: vec![(of.cast_signed(), "X".to_owned(), VisitReason::NoAccount)],
+        };
+        let ba_vi = combined(&[market(56, 56), market(321, 328)]);
+        assert_eq!(ba_vi.registered, 384);
+        assert_eq!(
+            ba_vi.linked,
+            Share {
+                count: 377,
+                of: 384
+            }
+        );
+        assert_eq!(ba_vi.linked.percent(), "98.2");
+        assert_eq!(ba_vi.active.percent(), "0.0");
+        assert_eq!(ba_vi.visits.len(), 2);
+        assert_eq!(combined(&[]).linked.percent(), "0.0");
     }
 
     fn poster() -> impl Strategy<Value = PosterStatus> {

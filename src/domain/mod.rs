@@ -15,6 +15,7 @@ pub mod order;
 pub mod poster;
 pub mod reference;
 pub mod stall;
+pub mod stats;
 pub mod text;
 pub mod vietqr;
 pub mod words;

@@ -18,6 +18,7 @@ use crate::domain::access::{Principal, Role};
 use crate::domain::day::Day;
 use crate::domain::money::Vnd;
 use crate::domain::order::Outcome;
+use crate::domain::stats::Totals;
 use crate::service::{ServiceError, catalog};
 use crate::store::credits::{self, CreditRow, CreditScope, DailyRow};
 use crate::store::{Page, Store, now_ms};
@@ -381,48 +382,33 @@ pub struct DayOut {
     pub assigned_amount: String,
 }
 
-fn day_out(row: DailyRow) -> DayOut {
-    DayOut {
-        date: Day::from_number(row.day)
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-        count: row.credits,
-        amount: row.amount_dong.to_string(),
-        dynamic_count: row.dynamic_credits,
-        dynamic_amount: row.dynamic_amount_dong.to_string(),
-        static_count: row.static_credits,
-        static_amount: row.static_amount_dong.to_string(),
-        unmatched_count: row.unmatched_credits,
-        unmatched_amount: row.unmatched_amount_dong.to_string(),
-        assigned_count: row.assigned_credits,
-        assigned_amount: row.assigned_amount_dong.to_string(),
+impl DayOut {
+    /// A day's figures.
+    pub fn of(day: Day, totals: Totals) -> Self {
+        let all = totals.all();
+        Self {
+            date: day.to_string(),
+            count: all.count,
+            amount: all.amount_dong.to_string(),
+            dynamic_count: totals.dynamic.count,
+            dynamic_amount: totals.dynamic.amount_dong.to_string(),
+            static_count: totals.fixed.count,
+            static_amount: totals.fixed.amount_dong.to_string(),
+            unmatched_count: totals.unmatched.count,
+            unmatched_amount: totals.unmatched.amount_dong.to_string(),
+            assigned_count: totals.assigned.count,
+            assigned_amount: totals.assigned.amount_dong.to_string(),
+        }
     }
 }
 
-/// Longest range of daily totals one request may ask for.
-const MAX_DAYS: i64 = 366;
-
 fn day_range(query: &DailyQuery) -> Result<(Day, Day), ApiError> {
-    let parse = |name: &str, text: &str| {
-        Day::parse(text)
-            .ok_or_else(|| ApiError::invalid(format!("{name} must be a date YYYY-MM-DD")))
-    };
-    let to = match &query.to {
-        Some(text) => parse("to", text)?,
-        None => Day::of_ms(now_ms()),
-    };
-    let from = match &query.from {
-        Some(text) => parse("from", text)?,
-        None => to.plus_days(-29),
-    };
-    if from > to {
-        return Err(ApiError::invalid("from must not be after to"));
-    }
-    if from.plus_days(MAX_DAYS) <= to {
-        return Err(ApiError::invalid(format!(
-            "at most {MAX_DAYS} days at a time"
-        )));
-    }
+    let (from, to) = super::stats::day_range(
+        query.from.as_deref(),
+        query.to.as_deref(),
+        Day::of_ms(now_ms()),
+    )?;
+    crate::service::stats::check_range(from, to)?;
     Ok((from, to))
 }
 
@@ -435,7 +421,12 @@ async fn daily(
     let rows = credits::daily(store, scope, from, to)
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    Ok(axum::Json(rows.into_iter().map(day_out).collect()))
+    Ok(axum::Json(
+        rows.iter()
+            .filter_map(DailyRow::totals)
+            .map(|(day, totals)| DayOut::of(day, totals))
+            .collect(),
+    ))
 }
 
 /// A market's daily totals (days with credits only), oldest first.

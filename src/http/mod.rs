@@ -15,6 +15,7 @@ pub mod orders;
 pub mod poster_audit;
 pub mod posters;
 pub mod stalls;
+pub mod stats;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -168,6 +169,9 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .routes(routes!(credits::market_reviews))
         .routes(routes!(credits::assign_credit))
         .routes(routes!(events::stall_events))
+        .routes(routes!(stats::market))
+        .routes(routes!(stats::district))
+        .routes(routes!(stats::report_csv))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(webhooks::receive))

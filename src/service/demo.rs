@@ -2,13 +2,18 @@
 //! equipped). Seeding is idempotent: markets are created once, stalls go through the ordinary
 //! import (so a second run changes nothing), and posters are marked placed where missing.
 
+use crate::domain::credit::BankCredit;
+use crate::domain::day::Day;
 use crate::domain::market::MarketFields;
+use crate::domain::money::Vnd;
+use crate::store::ledger::{self, CreditInput};
 use crate::store::{Store, now_ms};
 use crate::store::{markets, stalls};
 
 use super::ServiceError;
 use super::catalog;
 use super::demo_data::{DemoMarket, demo_markets};
+use super::demo_history;
 use super::import;
 
 /// What seeding found and did, per market.
@@ -62,6 +67,64 @@ pub async fn seed(store: &Store) -> Result<Vec<SeededMarket>, ServiceError> {
         });
     }
     Ok(seeded)
+}
+
+/// Days of payment history the demo keeps filled.
+pub const HISTORY_DAYS: i64 = 30;
+
+/// Records the demo markets' payments of the last [`HISTORY_DAYS`] days up to `now_ms` through
+/// the ledger, on each market's demo channel; payments already recorded are recognized as
+/// repeats. Returns how many were new.
+pub async fn seed_history(store: &Store, now_ms: i64) -> Result<usize, ServiceError> {
+    const BATCH: usize = 500;
+    const BODY: &[u8] = b"{\"demo\":\"history\"}";
+    let today = Day::of_ms(now_ms);
+    let mut new = 0;
+    for demo in demo_markets() {
+        let market = super::catalog::market(store, demo.slug).await?;
+        let (channel_id, _) = payment_channel(store, demo.slug).await?;
+        let payments = demo_history::payments(&demo, today, now_ms, HISTORY_DAYS);
+        let credits: Vec<BankCredit> = payments
+            .iter()
+            .map(|p| {
+                Ok(BankCredit {
+                    provider_txn_id: p.txn_id.clone(),
+                    amount: Vnd::from_dong(p.amount_dong)
+                        .map_err(|e| ServiceError::Invalid(format!("demo amount: {e}")))?,
+                    account: Some(p.account.clone()),
+                    bin: Some(p.bin.clone()),
+                    virtual_account: None,
+                    description: "Thanh toan tien hang".to_owned(),
+                    counterparty_name: None,
+                    counterparty_account: None,
+                    counterparty_bank: None,
+                    booked_at_ms: Some(p.at_ms),
+                    payment_code: None,
+                })
+            })
+            .collect::<Result<_, ServiceError>>()?;
+        let mut writer = ledger::Writer::new(store.clone());
+        for (credits, payments) in credits.chunks(BATCH).zip(payments.chunks(BATCH)) {
+            let items: Vec<CreditInput<'_>> = credits
+                .iter()
+                .zip(payments)
+                .map(|(credit, payment)| CreditInput {
+                    channel_id,
+                    market_id: market.id,
+                    credit,
+                    raw_body: BODY,
+                    received_at_ms: payment.at_ms,
+                })
+                .collect();
+            let recorded = writer.record(&items, now_ms).await?;
+            new += recorded
+                .iter()
+                .filter(|r| matches!(r, crate::store::credits::Recorded::New { .. }))
+                .count();
+        }
+        writer.release();
+    }
+    Ok(new)
 }
 
 /// The demo market as the CSV a board would import.

@@ -132,10 +132,10 @@ const BANKS: &[(&str, u64, &[usize])] = &[
 const MOMO_BIN: &str = "971025";
 
 /// `SplitMix64`: tiny, fast, and good enough for plausible-looking synthetic data.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -144,7 +144,7 @@ impl Rng {
     }
 
     /// A value in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         let bound = u64::try_from(n).unwrap_or(u64::MAX).max(1);
         usize::try_from(self.next_u64() % bound).unwrap_or(0)
     }
@@ -154,7 +154,7 @@ impl Rng {
     }
 
     /// Index into `weights`, chosen with probability proportional to its weight.
-    fn weighted(&mut self, weights: impl Iterator<Item = u64> + Clone) -> usize {
+    pub(crate) fn weighted(&mut self, weights: impl Iterator<Item = u64> + Clone) -> usize {
         let mut roll = self.next_u64() % weights.clone().sum::<u64>().max(1);
         let mut last = 0;
         for (index, weight) in weights.enumerate() {

@@ -5,10 +5,12 @@ pub mod catalog;
 pub mod channels;
 pub mod demo;
 pub mod demo_data;
+pub mod demo_history;
 pub mod import;
 pub mod ledger;
 pub mod orders;
 pub mod posters;
+pub mod stats;
 pub mod tokens;
 
 use crate::store::StoreError;

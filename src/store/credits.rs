@@ -4,6 +4,7 @@
 
 use crate::domain::day::Day;
 use crate::domain::order::Outcome;
+use crate::domain::stats::{Tally, Totals};
 use crate::{dispatch, write_transaction};
 
 use super::orders::OrderRow;
@@ -293,6 +294,44 @@ pub struct DailyRow {
     pub assigned_amount_dong: i64,
 }
 
+macro_rules! sums {
+    () => {
+        "SELECT day, CAST(SUM(credits) AS BIGINT) AS credits, CAST(SUM(amount_dong) AS BIGINT) AS amount_dong, \
+         CAST(SUM(dynamic_credits) AS BIGINT) AS dynamic_credits, CAST(SUM(dynamic_amount_dong) AS BIGINT) AS dynamic_amount_dong, \
+         CAST(SUM(static_credits) AS BIGINT) AS static_credits, CAST(SUM(static_amount_dong) AS BIGINT) AS static_amount_dong, \
+         CAST(SUM(unmatched_credits) AS BIGINT) AS unmatched_credits, CAST(SUM(unmatched_amount_dong) AS BIGINT) AS unmatched_amount_dong, \
+         CAST(SUM(assigned_credits) AS BIGINT) AS assigned_credits, CAST(SUM(assigned_amount_dong) AS BIGINT) AS assigned_amount_dong \
+         FROM credit_days "
+    };
+}
+
+/// A market's daily sums (its stalls and its suspense) for `market_id = $1 AND day BETWEEN $2 AND $3`.
+pub(crate) const DAILY_BY_MARKET: &str = concat!(
+    sums!(),
+    "WHERE market_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day"
+);
+/// A stall's daily sums for `stall_id = $1 AND day BETWEEN $2 AND $3`.
+const DAILY_BY_STALL: &str = concat!(
+    sums!(),
+    "WHERE stall_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day"
+);
+
+impl DailyRow {
+    /// The day and its totals by kind; `None` for a day number that is not a date.
+    pub fn totals(&self) -> Option<(Day, Totals)> {
+        let tally = |count, amount_dong| Tally { count, amount_dong };
+        Some((
+            Day::from_number(self.day)?,
+            Totals {
+                dynamic: tally(self.dynamic_credits, self.dynamic_amount_dong),
+                fixed: tally(self.static_credits, self.static_amount_dong),
+                unmatched: tally(self.unmatched_credits, self.unmatched_amount_dong),
+                assigned: tally(self.assigned_credits, self.assigned_amount_dong),
+            },
+        ))
+    }
+}
+
 /// Daily totals, oldest first, for days in `from..=to`.
 pub async fn daily(
     store: &Store,
@@ -300,27 +339,9 @@ pub async fn daily(
     from: Day,
     to: Day,
 ) -> Result<Vec<DailyRow>, StoreError> {
-    macro_rules! sums {
-        () => {
-            "SELECT day, CAST(SUM(credits) AS BIGINT) AS credits, CAST(SUM(amount_dong) AS BIGINT) AS amount_dong, \
-             CAST(SUM(dynamic_credits) AS BIGINT) AS dynamic_credits, CAST(SUM(dynamic_amount_dong) AS BIGINT) AS dynamic_amount_dong, \
-             CAST(SUM(static_credits) AS BIGINT) AS static_credits, CAST(SUM(static_amount_dong) AS BIGINT) AS static_amount_dong, \
-             CAST(SUM(unmatched_credits) AS BIGINT) AS unmatched_credits, CAST(SUM(unmatched_amount_dong) AS BIGINT) AS unmatched_amount_dong, \
-             CAST(SUM(assigned_credits) AS BIGINT) AS assigned_credits, CAST(SUM(assigned_amount_dong) AS BIGINT) AS assigned_amount_dong \
-             FROM credit_days "
-        };
-    }
-    const BY_MARKET: &str = concat!(
-        sums!(),
-        "WHERE market_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day"
-    );
-    const BY_STALL: &str = concat!(
-        sums!(),
-        "WHERE stall_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day"
-    );
     let (sql, id) = match scope {
-        CreditScope::Market(id) => (BY_MARKET, id),
-        CreditScope::Stall(id) => (BY_STALL, id),
+        CreditScope::Market(id) => (DAILY_BY_MARKET, id),
+        CreditScope::Stall(id) => (DAILY_BY_STALL, id),
     };
     Ok(dispatch!(store, pool => sqlx::query_as::<_, DailyRow>(sql)
         .bind(id).bind(from.number()).bind(to.number()).fetch_all(pool).await)?)

@@ -141,3 +141,14 @@ pub async fn list(
         .bind(kind).bind(id).bind(district).fetch_one(pool).await)?;
     Ok((rows, total))
 }
+
+/// Every market of a district, in slug order.
+pub async fn in_district(store: &Store, district_slug: &str) -> Result<Vec<MarketRow>, StoreError> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM markets WHERE district_slug = $1 ORDER BY slug"
+    );
+    Ok(dispatch!(store, pool => sqlx::query_as::<_, MarketRow>(SQL)
+        .bind(district_slug).fetch_all(pool).await)?)
+}

@@ -17,6 +17,7 @@ pub mod markets;
 pub mod orders;
 pub mod posters;
 pub mod stalls;
+pub mod stats;
 pub mod tokens;
 
 use std::fmt;
@@ -143,6 +144,27 @@ macro_rules! write_transaction {
             }
             $crate::store::Store::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
+                $body
+            }
+        }
+    };
+}
+
+/// Begins a read-only transaction whose statements all see one snapshot of the database, while
+/// writes go on: a deferred `BEGIN` on SQLite (WAL readers keep the snapshot of their first read),
+/// `REPEATABLE READ READ ONLY` on PostgreSQL.
+#[macro_export]
+macro_rules! read_snapshot {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(pool) => {
+                let mut $tx = pool.begin().await?;
+                $body
+            }
+            $crate::store::Store::Postgres(pool) => {
+                let mut $tx = pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?;
                 $body
             }
         }

@@ -1,0 +1,134 @@
+//! Board figures from the database: each stall with its sums over a window and its latest day
+//! with a credit, and a market's daily rollups, read together from one snapshot. Every sum comes
+//! from `credit_days`, so a market's figures cost the same with ten credits or ten million.
+
+use crate::domain::day::Day;
+use crate::{dispatch, read_snapshot};
+
+use super::credits::{DAILY_BY_MARKET, DailyRow};
+use super::{Store, StoreError};
+
+/// A stall as a board lists it: its account and poster, and its credits within a window.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StallLine {
+    /// Stall id.
+    pub id: i64,
+    /// Stall code.
+    pub code: String,
+    /// Vendor.
+    pub vendor_name: String,
+    /// What it sells.
+    pub goods: String,
+    /// `active` or `inactive` (closed).
+    pub status: String,
+    /// Whether an account is linked.
+    pub linked: bool,
+    /// When that account was linked.
+    pub account_linked_at_ms: Option<i64>,
+    /// When its poster was last printed.
+    pub poster_printed_at_ms: Option<i64>,
+    /// Credits within the window.
+    pub credits: i64,
+    /// Their sum.
+    pub amount_dong: i64,
+    /// Of them, paid to an order.
+    pub dynamic_credits: i64,
+    /// Their sum.
+    pub dynamic_amount_dong: i64,
+    /// Of them, paid to the poster.
+    pub static_credits: i64,
+    /// Their sum.
+    pub static_amount_dong: i64,
+    /// Of them, assigned after review.
+    pub assigned_credits: i64,
+    /// Their sum.
+    pub assigned_amount_dong: i64,
+    /// The latest day with a credit, up to the window's end (`YYYYMMDD`).
+    pub last_day: Option<i64>,
+}
+
+/// Stalls of market `$1` with `id > $4`, in id order, at most `$5`, with their sums over days
+/// `$2..=$3`. The sums join on `credit_days_by_stall`; the latest day is one index probe each.
+const LINES: &str = "SELECT s.id, s.code, s.vendor_name, s.goods, s.status, s.payee_bin IS NOT NULL AS linked, \
+     s.account_linked_at_ms, s.poster_printed_at_ms, \
+     CAST(COALESCE(SUM(d.credits), 0) AS BIGINT) AS credits, CAST(COALESCE(SUM(d.amount_dong), 0) AS BIGINT) AS amount_dong, \
+     CAST(COALESCE(SUM(d.dynamic_credits), 0) AS BIGINT) AS dynamic_credits, \
+     CAST(COALESCE(SUM(d.dynamic_amount_dong), 0) AS BIGINT) AS dynamic_amount_dong, \
+     CAST(COALESCE(SUM(d.static_credits), 0) AS BIGINT) AS static_credits, \
+     CAST(COALESCE(SUM(d.static_amount_dong), 0) AS BIGINT) AS static_amount_dong, \
+     CAST(COALESCE(SUM(d.assigned_credits), 0) AS BIGINT) AS assigned_credits, \
+     CAST(COALESCE(SUM(d.assigned_amount_dong), 0) AS BIGINT) AS assigned_amount_dong, \
+     (SELECT MAX(x.day) FROM credit_days x WHERE x.stall_id = s.id AND x.day <= $3) AS last_day \
+     FROM stalls s LEFT JOIN credit_days d ON d.stall_id = s.id AND d.day BETWEEN $2 AND $3 \
+     WHERE s.market_id = $1 AND s.id > $4 GROUP BY s.id ORDER BY s.id LIMIT $5";
+
+/// The days a snapshot reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    /// Per-stall sums and latest credit day over these days.
+    pub stalls: (Day, Day),
+    /// The daily series of the market over these days.
+    pub range: (Day, Day),
+    /// And over these (today's windows); read once when equal to `range`.
+    pub recent: (Day, Day),
+}
+
+/// One market's figures as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketSnapshot {
+    /// Market id.
+    pub market_id: i64,
+    /// Its stalls, in id order.
+    pub lines: Vec<StallLine>,
+    /// Its days with credits in `range`, oldest first.
+    pub range: Vec<DailyRow>,
+    /// Its days with credits in `recent`, oldest first.
+    pub recent: Vec<DailyRow>,
+}
+
+/// The figures of these markets, all read in one snapshot while writes go on.
+pub async fn snapshot(
+    store: &Store,
+    market_ids: &[i64],
+    reading: Reading,
+) -> Result<Vec<MarketSnapshot>, StoreError> {
+    let (stalls_from, stalls_to) = reading.stalls;
+    let read = read_snapshot!(store, tx => {
+        let mut markets = Vec::with_capacity(market_ids.len());
+        for &market_id in market_ids {
+            let lines = sqlx::query_as::<_, StallLine>(LINES)
+                .bind(market_id).bind(stalls_from.number()).bind(stalls_to.number())
+                .bind(0_i64).bind(i64::MAX)
+                .fetch_all(&mut *tx).await?;
+            let days = |(from, to): (Day, Day)| {
+                sqlx::query_as::<_, DailyRow>(DAILY_BY_MARKET)
+                    .bind(market_id).bind(from.number()).bind(to.number())
+            };
+            let range = days(reading.range).fetch_all(&mut *tx).await?;
+            let recent = if reading.recent == reading.range {
+                range.clone()
+            } else {
+                days(reading.recent).fetch_all(&mut *tx).await?
+            };
+            markets.push(MarketSnapshot { market_id, lines, range, recent });
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(markets)
+    })?;
+    Ok(read)
+}
+
+/// A page of a market's stall lines after stall id `after`, for exports that stream.
+pub async fn lines_after(
+    store: &Store,
+    market_id: i64,
+    days: (Day, Day),
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StallLine>, StoreError> {
+    Ok(
+        dispatch!(store, pool => sqlx::query_as::<_, StallLine>(LINES)
+        .bind(market_id).bind(days.0.number()).bind(days.1.number()).bind(after).bind(limit)
+        .fetch_all(pool).await)?,
+    )
+}
