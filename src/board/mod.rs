@@ -1,5 +1,12 @@
 //! Server-rendered pages. The vendor screen is one self-contained HTML file (inline CSS and JS,
-//! no CDN) that talks to the JSON API with the vendor's token.
+//! no CDN) that talks to the JSON API with the vendor's token; the board pages (markets, a
+//! market's board, a district) are rendered on the server with their figures, and kept live over
+//! server-sent events.
+
+pub mod chart;
+pub mod pages;
+pub mod render;
+pub mod session;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY};
 use axum::response::{IntoResponse, Response};

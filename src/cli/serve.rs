@@ -136,6 +136,16 @@ async fn announce_demo(store: &Store, address: SocketAddr) -> Result<Crowd, CliE
         ),
         None => None,
     };
+    let district = tokens::create(
+        store,
+        &TokenRequest {
+            role: "board".into(),
+            district: Some(DEMO_DISTRICT.into()),
+            label: "demo".into(),
+            ..TokenRequest::default()
+        },
+    )
+    .await?;
     say!("chopay demo is running at http://{address}");
     for market in &seeded {
         say!(
@@ -151,6 +161,10 @@ async fn announce_demo(store: &Store, address: SocketAddr) -> Result<Crowd, CliE
             demo::HISTORY_DAYS
         );
     }
+    say!(
+        "  boards: http://{address}/districts/{DEMO_DISTRICT}?access_token={} (the district's board token)",
+        district.token
+    );
     say!("  admin token:  {}", admin.token);
     if let (Some(vendor), Some(id)) = (&vendor, first.and_then(|m| m.first_stall_id)) {
         say!("  vendor token: {} (stall {id})", vendor.token);
@@ -180,6 +194,9 @@ async fn announce_demo(store: &Store, address: SocketAddr) -> Result<Crowd, CliE
         seed: 1,
     })
 }
+
+/// The demo's district.
+const DEMO_DISTRICT: &str = "ba-vi";
 
 /// The demo market the simulated shoppers visit.
 const DEMO_MARKET: &str = "cho-mo";

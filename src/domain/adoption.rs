@@ -4,6 +4,7 @@
 
 use super::day::Day;
 use super::poster::PosterStatus;
+use super::stall::code_order;
 
 /// What the figures need to know of one stall.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +83,18 @@ impl VisitReason {
     }
 }
 
+/// Why a stall needs a visit, if it does: no account, no poster, a stale poster, or equipped but
+/// not `active`.
+pub fn visit_reason(poster: PosterStatus, active: bool) -> Option<VisitReason> {
+    match poster {
+        PosterStatus::None => Some(VisitReason::NoAccount),
+        PosterStatus::Missing => Some(VisitReason::NoPoster),
+        PosterStatus::Stale => Some(VisitReason::StalePoster),
+        PosterStatus::Current if !active => Some(VisitReason::Inactive),
+        PosterStatus::Current => None,
+    }
+}
+
 /// A market's adoption on a day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Adoption {
@@ -110,17 +123,14 @@ pub fn adoption(stalls: &[StallFacts], today: Day, window_days: i64) -> Adoption
     let mut visits: Vec<(i64, String, VisitReason)> = stalls
         .iter()
         .filter_map(|s| {
-            let reason = match s.poster {
-                PosterStatus::None => VisitReason::NoAccount,
-                PosterStatus::Missing => VisitReason::NoPoster,
-                PosterStatus::Stale => VisitReason::StalePoster,
-                PosterStatus::Current if !active(s) => VisitReason::Inactive,
-                PosterStatus::Current => return None,
-            };
-            Some((s.id, s.code.clone(), reason))
+            visit_reason(s.poster, active(s)).map(|reason| (s.id, s.code.clone(), reason))
         })
         .collect();
-    visits.sort_by(|a, b| (a.2, &a.1, a.0).cmp(&(b.2, &b.1, b.0)));
+    visits.sort_by(|a, b| {
+        a.2.cmp(&b.2)
+            .then_with(|| code_order(&a.1, &b.1))
+            .then(a.0.cmp(&b.0))
+    });
     Adoption {
         registered,
         linked: share(

@@ -28,10 +28,14 @@ impl Day {
         Self(i64::from(date.year()) * 10_000 + month * 100 + i64::from(date.day()))
     }
 
-    /// Reads a stored `YYYYMMDD` or an ISO `YYYY-MM-DD`.
+    /// Reads an ISO `YYYY-MM-DD` or a stored `YYYYMMDD`; nothing else (`2026-1-123` is no day).
     pub fn parse(text: &str) -> Option<Self> {
-        let digits: String = text.chars().filter(|c| *c != '-').collect();
-        if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        let digits: String = match text.as_bytes() {
+            [_, _, _, _, b'-', _, _, b'-', _, _] => text.chars().filter(|c| *c != '-').collect(),
+            bytes if bytes.len() == 8 => text.to_owned(),
+            _ => return None,
+        };
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         let number: i64 = digits.parse().ok()?;
@@ -64,6 +68,14 @@ impl Day {
         let year = i32::try_from(self.0 / 10_000).ok()?;
         let month = Month::try_from(u8::try_from(self.0 / 100 % 100).ok()?).ok()?;
         Date::from_calendar_date(year, month, u8::try_from(self.0 % 100).ok()?).ok()
+    }
+
+    /// How many days from this day to `later` (negative when `later` is earlier).
+    pub fn days_until(self, later: Self) -> i64 {
+        match (self.date(), later.date()) {
+            (Some(a), Some(b)) => (b - a).whole_days(),
+            _ => 0,
+        }
     }
 
     /// The day `days` later (or earlier, when negative).
@@ -100,6 +112,13 @@ mod tests {
         assert_eq!(Day::parse("20261123"), Day::parse("2026-11-23"));
         assert_eq!(Day::parse("2026-02-30"), None);
         assert_eq!(Day::parse("junk"), None);
+        assert_eq!(Day::parse("2026-1-123"), None);
+        assert_eq!(Day::parse("2026-11-2"), None);
+        assert_eq!(Day::parse("+2026-11-23"), None);
+        assert_eq!(
+            Day::parse("2026-11-01").map(|d| d.days_until(Day::parse("2026-12-01").unwrap())),
+            Some(30)
+        );
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! the NAPAS directory (the BIN must be a bank that receives VietQR payments); the holder name is
 //! folded to ASCII upper case, as banks print it.
 
+use std::cmp::Ordering;
+
 use serde::{Deserialize, Serialize};
 
 use super::fold;
@@ -296,9 +298,56 @@ impl StallFields {
     }
 }
 
+/// Stall codes in the order people read them: `A2` before `A10`, numbers before letters.
+pub fn code_order(a: &str, b: &str) -> Ordering {
+    fn key(code: &str) -> Vec<(bool, String, u64)> {
+        let mut parts = Vec::new();
+        let mut rest = code;
+        while let Some(first) = rest.chars().next() {
+            let digit = first.is_ascii_digit();
+            let end = rest
+                .find(|c: char| c.is_ascii_digit() != digit)
+                .unwrap_or(rest.len());
+            let (part, tail) = rest.split_at(end);
+            let number = if digit {
+                part.parse().unwrap_or(u64::MAX)
+            } else {
+                0
+            };
+            parts.push((digit, part.to_uppercase(), number));
+            rest = tail;
+        }
+        parts
+    }
+    let (ka, kb) = (key(a), key(b));
+    for (pa, pb) in ka.iter().zip(&kb) {
+        let order = match (pa.0, pb.0) {
+            (true, true) => pa.2.cmp(&pb.2).then_with(|| pa.1.cmp(&pb.1)),
+            (false, false) => pa.1.cmp(&pb.1),
+            // Numbers before letters.
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+        };
+        if order != Ordering::Equal {
+            return order;
+        }
+    }
+    ka.len().cmp(&kb.len()).then_with(|| a.cmp(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stall_codes_sort_as_people_read_them() {
+        let mut codes = vec!["A10", "B1", "A2", "a3", "A1", "10", "2", "A2b", "A2a"];
+        codes.sort_by(|a, b| code_order(a, b));
+        assert_eq!(
+            codes,
+            vec!["2", "10", "A1", "A2", "A2a", "A2b", "a3", "A10", "B1"]
+        );
+    }
 
     fn input<'a>() -> StallInput<'a> {
         StallInput {

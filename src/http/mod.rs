@@ -179,7 +179,20 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         )
         .split_for_parts();
     let openapi = Arc::new(openapi);
-    api.route("/vendor", axum::routing::get(crate::board::vendor_page))
+    let pages = {
+        use crate::board::pages;
+        use axum::routing::{get, post};
+        Router::new()
+            .route("/", get(pages::index))
+            .route("/login", get(pages::login_form).post(pages::login))
+            .route("/logout", post(pages::logout))
+            .route("/boards/{slug}", get(pages::market_board))
+            .route("/boards/{slug}/events", get(pages::market_events))
+            .route("/districts/{slug}", get(pages::district_board))
+            .route("/districts/{slug}/events", get(pages::district_events))
+            .route("/vendor", get(crate::board::vendor_page))
+    };
+    api.merge(pages)
         .route("/openapi.json", axum::routing::get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {

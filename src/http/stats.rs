@@ -22,8 +22,9 @@ use crate::domain::day::Day;
 use crate::domain::stats::{Recent, Tally, Totals};
 use crate::service::catalog;
 use crate::service::stats::{self as figures, Ask, DistrictFigures, MarketFigures, StallFigures};
+use crate::store::credits::DailyRow;
 use crate::store::now_ms;
-use crate::store::stats::{StallLine, lines_after};
+use crate::store::stats::{Snapshot, StallLine};
 
 /// The range and window of the figures.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -31,7 +32,7 @@ use crate::store::stats::{StallLine, lines_after};
 pub struct StatsQuery {
     /// First day, `YYYY-MM-DD` (Vietnam time); default 29 days before `to`.
     pub from: Option<String>,
-    /// Last day, `YYYY-MM-DD`; default today. Adoption is as of this day.
+    /// Last day, `YYYY-MM-DD`; default today. The active window ends with it.
     pub to: Option<String>,
     /// A stall is active with a credit in this many days up to `to` (1–366, default 30).
     pub active_days: Option<i64>,
@@ -84,7 +85,7 @@ impl From<Share> for ShareOut {
     }
 }
 
-/// Adoption, as of the range's last day.
+/// Adoption: accounts and posters as they are now, activity in the window ending with `to`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdoptionOut {
     /// Open stalls.
@@ -243,7 +244,7 @@ pub struct MarketStats {
     pub from: String,
     /// Last day of the range.
     pub to: String,
-    /// Adoption as of `to`.
+    /// Adoption: accounts and posters now, activity up to `to`.
     pub stalls: AdoptionOut,
     /// Credits over the range.
     pub credits: CreditsOut,
@@ -369,8 +370,8 @@ pub fn can_read_district(caller: &Principal, slug: &str) -> bool {
 /// district's board).
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/stats", tag = "boards",
     params(("slug" = String, Path, description = "Market slug"), StatsQuery), security(("bearer" = [])),
-    responses((status = 200, body = MarketStats), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = MarketStats), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn market(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -389,8 +390,8 @@ pub async fn market(
 /// A district's figures, all its markets together and each one (admin or the district's board).
 #[utoipa::path(get, path = "/api/v1/districts/{slug}/stats", tag = "boards",
     params(("slug" = String, Path, description = "District slug"), StatsQuery), security(("bearer" = [])),
-    responses((status = 200, body = DistrictStats), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = DistrictStats), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn district(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -531,12 +532,13 @@ fn csv_bytes<'a>(
 
 /// A market's monthly report as CSV: one row per stall (open or closed) with its account, poster
 /// and credits of the month, then the unmatched credits and the market's total. Streams a few
-/// hundred stalls per database read.
+/// hundred stalls per database read, all from one snapshot taken when the request arrives, so
+/// the rows add up to the total even while payments land.
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/report.csv", tag = "boards",
     params(("slug" = String, Path, description = "Market slug"), ReportQuery), security(("bearer" = [])),
     responses((status = 200, description = "CSV, stalls in id order, then `(unmatched)` and `(total)`", content_type = "text/csv"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn report_csv(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -553,72 +555,68 @@ pub async fn report_csv(
         .map_err(|e| hide_missing(&caller, e))?;
     require_market(&caller, &market)?;
     let filename = format!("{}-{month}.csv", market.slug);
-    let store = state.store.clone();
+    let snapshot = Snapshot::begin(&state.store)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
 
     enum Next {
         Stalls { after: i64, header: bool },
         Closing,
         Done,
     }
+    let (slug, market_id) = (market.slug, market.id);
     let stream = futures_util::stream::unfold(
-        Next::Stalls {
-            after: 0,
-            header: true,
-        },
-        move |next| {
-            let store = store.clone();
-            let (slug, month, market_id) = (market.slug.clone(), month.clone(), market.id);
+        (
+            snapshot,
+            Next::Stalls {
+                after: 0,
+                header: true,
+            },
+        ),
+        move |(mut snapshot, next)| {
+            let (slug, month) = (slug.clone(), month.clone());
             async move {
                 let failed = |e: &dyn std::fmt::Display| {
                     tracing::error!(error = %e, "monthly report failed midway");
-                    Some((Err(std::io::Error::other("report failed")), Next::Done))
+                    Err(std::io::Error::other("report failed"))
                 };
-                match next {
-                    Next::Done => None,
-                    Next::Closing => {
-                        let rows = match crate::store::credits::daily(
-                            &store,
-                            crate::store::credits::CreditScope::Market(market_id),
-                            days.0,
-                            days.1,
-                        )
-                        .await
-                        {
-                            Ok(rows) => rows,
-                            Err(e) => return failed(&e),
-                        };
-                        let totals: Totals = rows
-                            .iter()
-                            .filter_map(crate::store::credits::DailyRow::totals)
-                            .map(|(_, t)| t)
-                            .sum();
-                        Some((
-                            csv_bytes(&closing_rows(&slug, &month, totals), false),
-                            Next::Done,
-                        ))
-                    }
+                let (bytes, next) = match next {
+                    Next::Done => return None,
+                    Next::Closing => match snapshot.daily(market_id, days).await {
+                        Ok(rows) => {
+                            let totals: Totals = rows
+                                .iter()
+                                .filter_map(DailyRow::totals)
+                                .map(|(_, t)| t)
+                                .sum();
+                            let closing = closing_rows(&slug, &month, totals);
+                            (csv_bytes(&closing, false), Next::Done)
+                        }
+                        Err(e) => (failed(&e), Next::Done),
+                    },
                     Next::Stalls { after, header } => {
-                        let lines =
-                            match lines_after(&store, market_id, days, after, REPORT_BATCH).await {
-                                Ok(lines) => lines,
-                                Err(e) => return failed(&e),
-                            };
-                        let rows: Vec<[String; 17]> =
-                            lines.iter().map(|l| report_row(&slug, &month, l)).collect();
-                        let next = match lines.last() {
-                            Some(last)
-                                if i64::try_from(lines.len()).unwrap_or(0) == REPORT_BATCH =>
-                            {
-                                Next::Stalls {
-                                    after: last.id,
-                                    header: false,
-                                }
+                        match snapshot
+                            .lines_after(market_id, days, after, REPORT_BATCH)
+                            .await
+                        {
+                            Ok(lines) => {
+                                let rows: Vec<[String; 17]> =
+                                    lines.iter().map(|l| report_row(&slug, &month, l)).collect();
+                                let full = i64::try_from(lines.len()).unwrap_or(0) == REPORT_BATCH;
+                                let next = match lines.last() {
+                                    Some(last) if full => Next::Stalls {
+                                        after: last.id,
+                                        header: false,
+                                    },
+                                    _ => Next::Closing,
+                                };
+                                (csv_bytes(&rows, header), next)
                             }
-                            _ => Next::Closing,
-                        };
-                        Some((csv_bytes(&rows, header), next))
+                            Err(e) => (failed(&e), Next::Done),
+                        }
                     }
-                }
+                };
+                Some((bytes, (snapshot, next)))
             }
         },
     );

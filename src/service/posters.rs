@@ -2,8 +2,6 @@
 //! without a linked account listed instead of printed). Each print gets a short serial and is
 //! recorded on the stall.
 
-use std::cmp::Ordering;
-
 use crate::domain::day::Day;
 use crate::posters::{self, PosterContent, PosterSize};
 use crate::store::markets::{self, MarketRow};
@@ -50,42 +48,7 @@ impl Print {
     }
 }
 
-/// Stall codes in the order people read them: `A2` before `A10`, numbers before letters.
-pub fn code_order(a: &str, b: &str) -> Ordering {
-    fn key(code: &str) -> Vec<(bool, String, u64)> {
-        let mut parts = Vec::new();
-        let mut rest = code;
-        while let Some(first) = rest.chars().next() {
-            let digit = first.is_ascii_digit();
-            let end = rest
-                .find(|c: char| c.is_ascii_digit() != digit)
-                .unwrap_or(rest.len());
-            let (part, tail) = rest.split_at(end);
-            let number = if digit {
-                part.parse().unwrap_or(u64::MAX)
-            } else {
-                0
-            };
-            parts.push((digit, part.to_uppercase(), number));
-            rest = tail;
-        }
-        parts
-    }
-    let (ka, kb) = (key(a), key(b));
-    for (pa, pb) in ka.iter().zip(&kb) {
-        let order = match (pa.0, pb.0) {
-            (true, true) => pa.2.cmp(&pb.2).then_with(|| pa.1.cmp(&pb.1)),
-            (false, false) => pa.1.cmp(&pb.1),
-            // Numbers before letters.
-            (true, false) => Ordering::Less,
-            (false, true) => Ordering::Greater,
-        };
-        if order != Ordering::Equal {
-            return order;
-        }
-    }
-    ka.len().cmp(&kb.len()).then_with(|| a.cmp(b))
-}
+pub use crate::domain::stall::code_order;
 
 fn serial(stall: &StallRow) -> Result<String, ServiceError> {
     let mut random = [0_u8; 4];
@@ -235,16 +198,6 @@ pub async fn market_posters(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stall_codes_sort_as_people_read_them() {
-        let mut codes = vec!["A10", "B1", "A2", "a3", "A1", "10", "2", "A2b", "A2a"];
-        codes.sort_by(|a, b| code_order(a, b));
-        assert_eq!(
-            codes,
-            vec!["2", "10", "A1", "A2", "A2a", "A2b", "a3", "A10", "B1"]
-        );
-    }
 
     #[test]
     fn the_print_date_is_the_vietnam_day() {

@@ -24,7 +24,7 @@ pub const MAX_DAYS: i64 = 366;
 pub struct Ask {
     /// First day of the range.
     pub from: Day,
-    /// Last day of the range; adoption is as of this day.
+    /// Last day of the range; the active window ends with it.
     pub to: Day,
     /// Today, for the recent windows.
     pub today: Day,
@@ -68,7 +68,8 @@ pub struct StallFigures {
 pub struct MarketFigures {
     /// The market.
     pub market: MarketRow,
-    /// Its adoption as of `ask.to` (closed stalls left out).
+    /// Its adoption: accounts and posters as they are now, activity in the window ending
+    /// `ask.to` (closed stalls left out).
     pub adoption: Adoption,
     /// Credits over the range.
     pub totals: Totals,
@@ -116,7 +117,7 @@ pub fn check_range(from: Day, to: Day) -> Result<(), ServiceError> {
     if from > to {
         return Err(ServiceError::Invalid("from must not be after to".into()));
     }
-    if from.plus_days(MAX_DAYS) <= to {
+    if from.days_until(to) >= MAX_DAYS {
         return Err(ServiceError::Invalid(format!(
             "at most {MAX_DAYS} days at a time"
         )));
@@ -209,7 +210,7 @@ fn figures(market: MarketRow, read: MarketSnapshot, ask: Ask) -> MarketFigures {
             line,
         })
         .collect();
-    stalls.sort_by(|a, b| super::posters::code_order(&a.line.code, &b.line.code));
+    stalls.sort_by(|a, b| crate::domain::stall::code_order(&a.line.code, &b.line.code));
     let facts: Vec<StallFacts> = stalls
         .iter()
         .map(|s| StallFacts {

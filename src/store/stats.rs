@@ -3,7 +3,7 @@
 //! from `credit_days`, so a market's figures cost the same with ten credits or ten million.
 
 use crate::domain::day::Day;
-use crate::{dispatch, read_snapshot};
+use crate::read_snapshot;
 
 use super::credits::{DAILY_BY_MARKET, DailyRow};
 use super::{Store, StoreError};
@@ -118,7 +118,89 @@ pub async fn snapshot(
     Ok(read)
 }
 
-/// A page of a market's stall lines after stall id `after`, for exports that stream.
+/// A read snapshot kept open while an export streams: every page it reads and its closing
+/// totals see the database as it was when the export began, however many credits land meanwhile.
+/// Dropping it ends the transaction.
+pub enum Snapshot {
+    /// On SQLite.
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// On PostgreSQL.
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Snapshot")
+    }
+}
+
+impl Snapshot {
+    /// Begins the snapshot.
+    pub async fn begin(store: &Store) -> Result<Self, StoreError> {
+        Ok(match store {
+            Store::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                // SQLite takes its snapshot at the first read.
+                sqlx::query("SELECT 1").execute(&mut *tx).await?;
+                Self::Sqlite(tx)
+            }
+            Store::Postgres(pool) => Self::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        })
+    }
+
+    /// A page of a market's stall lines after stall id `after`, with sums over `days`.
+    pub async fn lines_after(
+        &mut self,
+        market_id: i64,
+        days: (Day, Day),
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StallLine>, StoreError> {
+        macro_rules! read {
+            ($tx:expr) => {
+                sqlx::query_as::<_, StallLine>(LINES)
+                    .bind(market_id)
+                    .bind(days.0.number())
+                    .bind(days.1.number())
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&mut **$tx)
+                    .await?
+            };
+        }
+        Ok(match self {
+            Self::Sqlite(tx) => read!(tx),
+            Self::Postgres(tx) => read!(tx),
+        })
+    }
+
+    /// A market's days with credits in `days`, oldest first.
+    pub async fn daily(
+        &mut self,
+        market_id: i64,
+        days: (Day, Day),
+    ) -> Result<Vec<DailyRow>, StoreError> {
+        macro_rules! read {
+            ($tx:expr) => {
+                sqlx::query_as::<_, DailyRow>(DAILY_BY_MARKET)
+                    .bind(market_id)
+                    .bind(days.0.number())
+                    .bind(days.1.number())
+                    .fetch_all(&mut **$tx)
+                    .await?
+            };
+        }
+        Ok(match self {
+            Self::Sqlite(tx) => read!(tx),
+            Self::Postgres(tx) => read!(tx),
+        })
+    }
+}
+
+/// A page of a market's stall lines after stall id `after`, read in a snapshot of its own.
 pub async fn lines_after(
     store: &Store,
     market_id: i64,
@@ -126,9 +208,8 @@ pub async fn lines_after(
     after: i64,
     limit: i64,
 ) -> Result<Vec<StallLine>, StoreError> {
-    Ok(
-        dispatch!(store, pool => sqlx::query_as::<_, StallLine>(LINES)
-        .bind(market_id).bind(days.0.number()).bind(days.1.number()).bind(after).bind(limit)
-        .fetch_all(pool).await)?,
-    )
+    Snapshot::begin(store)
+        .await?
+        .lines_after(market_id, days, after, limit)
+        .await
 }

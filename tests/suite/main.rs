@@ -14,6 +14,7 @@ mod cli;
 mod demo_server;
 mod golden;
 mod helpers;
+mod pages;
 mod payments_cli;
 mod posters;
 mod scan;

@@ -4,6 +4,7 @@
 //!
 //! The endpoints are one table ([`endpoints`]); every test sends each of them to every object of
 //! one small world (two districts, three markets, two stalls each), so a new endpoint is one line.
+//! `{district}` in a path stands for each district, `{slug}` for each market, `{id}` for each stall.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
@@ -16,6 +17,13 @@ const MARKETS: [(&str, &str); 3] = [
     ("cho-quang-oai", "ba-vi"),
     ("cho-son-tay", "son-tay"),
 ];
+
+/// The districts, each with a board token in the world.
+const DISTRICTS: [&str; 2] = ["ba-vi", "son-tay"];
+
+/// The report's header line, as `GET /api/v1/markets/{slug}/report.csv` starts.
+const REPORT_HEADER: &str =
+    "market,month,code,vendor_name,goods,account_linked,poster,active,credits,amount,";
 
 /// The stalls, as (market, code); codes are unique across markets so an export shows whose it is.
 const STALLS: [(&str, &str); 6] = [
@@ -80,10 +88,13 @@ enum Audience {
     /// A print (a poster): boards in reach and admins; it records the poster's serial on the
     /// stall, nothing else.
     Printers,
+    /// A district's figures: admins and that district's own board (not a board of one of its
+    /// markets).
+    Districts,
 }
 
-/// One endpoint: `{slug}` in the path stands for a market, `{id}` for a stall. A write carries a
-/// body an admin gets `ok` for, so a refusal can only be about access.
+/// One endpoint: `{slug}` in the path stands for a market, `{id}` for a stall, `{district}` for a
+/// district. A write carries a body an admin gets `ok` for, so a refusal can only be about access.
 struct Endpoint {
     method: Method,
     path: &'static str,
@@ -137,6 +148,9 @@ impl Endpoint {
 /// Every endpoint that takes a token, once.
 fn endpoints() -> Vec<Endpoint> {
     vec![
+        // First: an admin's PATCH below moves every market to son-tay, and an admin asking for a
+        // district without markets is told it does not exist.
+        Endpoint::get("/api/v1/districts/{district}/stats").for_audience(Audience::Districts),
         Endpoint::get("/api/v1/markets"),
         Endpoint::post("/api/v1/markets", NEW_MARKET, StatusCode::CREATED),
         Endpoint::get("/api/v1/markets/{slug}"),
@@ -183,6 +197,8 @@ fn endpoints() -> Vec<Endpoint> {
         .for_audience(Audience::Admins),
         Endpoint::get("/api/v1/markets/{slug}/reviews").for_audience(Audience::Admins),
         Endpoint::get("/api/v1/markets/{slug}/posters.pdf").for_audience(Audience::Printers),
+        Endpoint::get("/api/v1/markets/{slug}/stats"),
+        Endpoint::get("/api/v1/markets/{slug}/report.csv"),
     ]
 }
 
@@ -193,10 +209,12 @@ struct Stall {
     code: &'static str,
 }
 
-/// One request's object: the market collection, a market, or a stall.
+/// One request's object: the market collection, a district, a market, or a stall.
 struct Target {
     path: String,
-    /// The market the object is or belongs to; `None` for the market collection.
+    /// The district, for `{district}` paths.
+    district: Option<&'static str>,
+    /// The market the object is or belongs to; `None` for the market collection and districts.
     market: Option<&'static str>,
     /// The stall, for `{id}` paths.
     stall: Option<i64>,
@@ -245,11 +263,22 @@ impl World {
 
     /// Every object the endpoint can be aimed at.
     fn targets(&self, endpoint: &Endpoint) -> Vec<Target> {
-        if endpoint.path.contains("{slug}") {
+        if endpoint.path.contains("{district}") {
+            DISTRICTS
+                .iter()
+                .map(|&district| Target {
+                    path: endpoint.path.replace("{district}", district),
+                    district: Some(district),
+                    market: None,
+                    stall: None,
+                })
+                .collect()
+        } else if endpoint.path.contains("{slug}") {
             MARKETS
                 .iter()
                 .map(|&(slug, _)| Target {
                     path: endpoint.path.replace("{slug}", slug),
+                    district: None,
                     market: Some(slug),
                     stall: None,
                 })
@@ -259,6 +288,7 @@ impl World {
                 .iter()
                 .map(|s| Target {
                     path: endpoint.path.replace("{id}", &s.id.to_string()),
+                    district: None,
                     market: Some(s.market),
                     stall: Some(s.id),
                 })
@@ -266,6 +296,7 @@ impl World {
         } else {
             vec![Target {
                 path: endpoint.path.to_owned(),
+                district: None,
                 market: None,
                 stall: None,
             }]
@@ -340,10 +371,10 @@ impl World {
                     .iter()
                     .map(|m| m["slug"].as_str().expect("slug"))
                     .collect();
-                match reach {
-                    Reach::Markets(visible) => {
+                match reach.markets() {
+                    Some(visible) => {
                         assert_eq!(
-                            &slugs, visible,
+                            slugs, visible,
                             "{name}: the list shows exactly the markets in reach"
                         );
                         assert_eq!(
@@ -430,6 +461,49 @@ impl World {
                     "{name}: {}",
                     reply.text()
                 );
+            }
+            "/api/v1/markets/{slug}/stats" => {
+                let stats = reply.json();
+                assert_eq!(stats["market"]["slug"].as_str(), target.market, "{name}");
+                // No stall has been paid, so every stall of the market is on the visit list.
+                let codes: Vec<&str> = stats["visits"]
+                    .as_array()
+                    .expect("visits")
+                    .iter()
+                    .map(|v| v["code"].as_str().expect("code"))
+                    .collect();
+                self.check_codes(&codes, target, &format!("{name}: {stats}"));
+            }
+            "/api/v1/markets/{slug}/report.csv" => {
+                assert!(
+                    content_type.starts_with("text/csv"),
+                    "{name}: {content_type}"
+                );
+                let text = reply.text();
+                assert!(text.starts_with(REPORT_HEADER), "{name}: {text}");
+                let codes: Vec<&str> = text
+                    .lines()
+                    .skip(1)
+                    .map(|line| line.split(',').nth(2).unwrap_or(""))
+                    .filter(|code| !code.starts_with('('))
+                    .collect();
+                self.check_codes(&codes, target, &format!("{name}:\n{text}"));
+            }
+            "/api/v1/districts/{district}/stats" => {
+                let stats = reply.json();
+                assert_eq!(stats["slug"].as_str(), target.district, "{name}");
+                let slugs: Vec<&str> = stats["markets"]
+                    .as_array()
+                    .expect("markets")
+                    .iter()
+                    .map(|m| m["slug"].as_str().expect("slug"))
+                    .collect();
+                let own: Vec<&str> = MARKETS
+                    .iter()
+                    .filter(|(_, district)| Some(*district) == target.district)
+                    .map(|(slug, _)| *slug)
+                    .collect();
+                assert_eq!(slugs, own, "{name}: the district's markets: {stats}");
             }
             "/api/v1/stalls/{id}/credits/daily"
             | "/api/v1/markets/{slug}/credits/daily"
@@ -557,15 +631,29 @@ enum Reach {
     All,
     /// Reads these markets (in slug order), their stalls and the market list; writes nothing.
     Markets(Vec<&'static str>),
+    /// A district's board: reads like `Markets` (the district's markets), and the district's own
+    /// figures.
+    District(&'static str, Vec<&'static str>),
     /// Reads this one stall and its QR codes; nothing else.
     Stall(i64),
 }
 
 impl Reach {
+    /// The markets a board reads, in slug order.
+    fn markets(&self) -> Option<&[&'static str]> {
+        match self {
+            Self::Markets(slugs) | Self::District(_, slugs) => Some(slugs),
+            Self::All | Self::Stall(_) => None,
+        }
+    }
+
     fn expected(&self, endpoint: &Endpoint, target: &Target) -> StatusCode {
         let reached = match self {
             Self::All => return endpoint.ok,
             _ if endpoint.audience == Audience::Admins => false,
+            _ if endpoint.audience == Audience::Districts => {
+                matches!(self, Self::District(own, _) if target.district == Some(*own))
+            }
             Self::Stall(_) if endpoint.audience == Audience::Printers => false,
             Self::Stall(id) if endpoint.audience == Audience::Vendor => {
                 if target.stall == Some(*id) {
@@ -574,7 +662,9 @@ impl Reach {
                 false
             }
             _ if endpoint.is_write() => false,
-            Self::Markets(slugs) => target.market.is_none_or(|market| slugs.contains(&market)),
+            Self::Markets(slugs) | Self::District(_, slugs) => {
+                target.market.is_none_or(|market| slugs.contains(&market))
+            }
             Self::Stall(id) => target.stall == Some(*id),
         };
         if reached {
@@ -690,9 +780,9 @@ async fn a_market_board_token_reads_only_its_own_market_and_changes_nothing() {
         .await;
     assert_eq!(
         succeeded,
-        1 + 7 + 2 * 10,
-        "the list, cho-mo's seven reads (its posters included), and ten reads of each of its two \
-         stalls (two poster prints included)"
+        1 + 9 + 2 * 10,
+        "the list, cho-mo's nine reads (its posters, figures and report included), and ten reads \
+         of each of its two stalls (two poster prints included); not the district's figures"
     );
     world.assert_unchanged("board of cho-mo", &before).await;
 }
@@ -705,29 +795,33 @@ async fn a_district_board_token_reads_only_the_markets_of_its_district() {
         .sweep(
             "board of ba-vi",
             &world.board_ba_vi,
-            &Reach::Markets(vec!["cho-mo", "cho-quang-oai"]),
+            &Reach::District("ba-vi", vec!["cho-mo", "cho-quang-oai"]),
         )
         .await;
     assert_eq!(
         ba_vi,
-        1 + 2 * 7 + 4 * 10,
-        "the list, two markets and four stalls"
+        1 + 1 + 2 * 9 + 4 * 10,
+        "the list, the district's figures, two markets and four stalls"
     );
     let son_tay = world
         .sweep(
             "board of son-tay",
             &world.board_son_tay,
-            &Reach::Markets(vec!["cho-son-tay"]),
+            &Reach::District("son-tay", vec!["cho-son-tay"]),
         )
         .await;
     assert_eq!(
         son_tay,
-        1 + 7 + 2 * 10,
-        "the list, one market and two stalls"
+        1 + 1 + 9 + 2 * 10,
+        "the list, the district's figures, one market and two stalls"
     );
     let empty = world.app.token("board", None, Some("hoai-duc"), None).await;
     let none = world
-        .sweep("board of hoai-duc", &empty, &Reach::Markets(Vec::new()))
+        .sweep(
+            "board of hoai-duc",
+            &empty,
+            &Reach::District("hoai-duc", Vec::new()),
+        )
         .await;
     assert_eq!(
         none, 1,
@@ -791,15 +885,25 @@ async fn a_missing_object_looks_the_same_as_one_out_of_reach() {
             .expect_error(StatusCode::FORBIDDEN, "forbidden");
     }
     for slug in ["cho-son-tay", "cho-nowhere"] {
-        for suffix in ["", "/stalls", "/stalls.csv"] {
+        for suffix in ["", "/stalls", "/stalls.csv", "/stats", "/report.csv"] {
             let path = format!("/api/v1/markets/{slug}{suffix}");
             app.get(&path, Some(&board))
                 .await
                 .expect_error(StatusCode::FORBIDDEN, "forbidden");
         }
     }
-    // An admin is told the truth.
-    app.get("/api/v1/stalls/999999", Some(&app.admin))
+    app.get("/api/v1/districts/nowhere/stats", Some(&board))
         .await
-        .expect_error(StatusCode::NOT_FOUND, "not_found");
+        .expect_error(StatusCode::FORBIDDEN, "forbidden");
+    // An admin is told the truth.
+    for path in [
+        "/api/v1/stalls/999999",
+        "/api/v1/markets/cho-nowhere/stats",
+        "/api/v1/markets/cho-nowhere/report.csv",
+        "/api/v1/districts/nowhere/stats",
+    ] {
+        app.get(path, Some(&app.admin))
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+    }
 }

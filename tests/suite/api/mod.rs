@@ -2,9 +2,10 @@
 //! second pass).
 
 mod access;
+mod boards;
 mod import;
 mod markets;
-mod payments;
+pub mod payments;
 mod poster_audit;
 mod stalls;
 mod system;

@@ -40,6 +40,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("/api/v1/stalls/{id}/poster.pdf", vec!["get"]),
         ("/api/v1/stalls/{id}/poster.png", vec!["get"]),
         ("/api/v1/markets/{slug}/posters.pdf", vec!["get"]),
+        ("/api/v1/markets/{slug}/stats", vec!["get"]),
+        ("/api/v1/markets/{slug}/report.csv", vec!["get"]),
+        ("/api/v1/districts/{slug}/stats", vec!["get"]),
     ] {
         for method in methods {
             assert!(
