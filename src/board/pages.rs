@@ -205,7 +205,6 @@ pub async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) 
         .iter()
         .map(|m| (m.market.district_slug.as_str(), m.market.district.as_str()))
         .collect();
-    districts.dedup();
     districts.sort_unstable();
     districts.dedup();
     let groups: Vec<DistrictGroup<'_>> = districts

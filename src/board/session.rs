@@ -112,10 +112,25 @@ pub async fn from_link(state: &AppState, uri: &Uri) -> Option<Response> {
             Ok(Some(_))
         );
     Some(if valid {
-        redirect(uri.path(), keep(&token))
+        redirect(&without_token(uri), keep(&token))
     } else {
         redirect(&format!("/login?next={}", uri.path()), forget())
     })
+}
+
+/// The address without its `access_token` (other parameters, such as a filter, stay).
+fn without_token(uri: &Uri) -> String {
+    let kept: Vec<&str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("access_token="))
+        .collect();
+    if kept.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{}", uri.path(), kept.join("&"))
+    }
 }
 
 /// The login form's fields.
@@ -159,6 +174,23 @@ mod tests {
         headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer cp_xyz"));
         assert_eq!(presented(&headers).as_deref(), Some("cp_xyz"));
         assert_eq!(presented(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn a_link_keeps_its_other_parameters_and_loses_the_token() {
+        let uri = |text: &str| text.parse::<Uri>().unwrap();
+        assert_eq!(
+            without_token(&uri("/boards/x?access_token=cp_1")),
+            "/boards/x"
+        );
+        assert_eq!(
+            without_token(&uri("/boards/x?status=no_account&access_token=cp_1")),
+            "/boards/x?status=no_account"
+        );
+        assert_eq!(
+            without_token(&uri("/boards/x?access_token=cp_1&status=help")),
+            "/boards/x?status=help"
+        );
     }
 
     #[test]

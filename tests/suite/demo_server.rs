@@ -1,5 +1,5 @@
-//! A real `chopay serve --demo` on a free port, and what it printed: the URL, the admin and vendor
-//! tokens, and the demo's payment channel.
+//! A real `chopay serve --demo` on a free port, and what it printed: the URL, the admin, vendor and
+//! district board tokens, and the demo's payment channel.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -11,6 +11,8 @@ pub struct DemoServer {
     pub admin: String,
     pub vendor: String,
     pub vendor_stall: i64,
+    /// The district `ba-vi`'s board token, from the printed `boards:` link.
+    pub board: String,
     pub channel: String,
     pub secret: String,
 }
@@ -33,11 +35,20 @@ impl DemoServer {
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let (mut base, mut admin, mut vendor, mut vendor_stall, mut payments) =
             (String::new(), String::new(), String::new(), 0, None);
+        let mut board = String::new();
         for line in lines.by_ref() {
             let line = line.expect("a line");
             let line = line.trim();
             if let Some(rest) = line.strip_prefix("chopay demo is running at ") {
                 base = rest.trim().to_owned();
+            } else if let Some(rest) = line.strip_prefix("boards:") {
+                // `boards: http://HOST/districts/ba-vi?access_token=TOKEN (the district's …)`
+                board = rest
+                    .split_whitespace()
+                    .next()
+                    .and_then(|link| link.split_once("?access_token="))
+                    .map(|(_, token)| token.to_owned())
+                    .unwrap_or_default();
             } else if let Some(rest) = line.strip_prefix("admin token:") {
                 admin = rest.trim().to_owned();
             } else if let Some(rest) = line.strip_prefix("vendor token:") {
@@ -79,6 +90,7 @@ impl DemoServer {
             admin,
             vendor,
             vendor_stall,
+            board,
         }
     }
 

@@ -10,6 +10,7 @@
 
 mod api;
 mod app;
+mod browser;
 mod cli;
 mod demo_server;
 mod golden;
