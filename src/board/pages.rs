@@ -28,6 +28,9 @@ use crate::service::{ServiceError, catalog};
 use crate::store::markets::{self, MarketFilter, MarketRow};
 use crate::store::{Page, now_ms};
 
+/// A page handler's answer: the page, or what to show instead (the login form, a refusal).
+type Answer = Result<Response, Response>;
+
 /// An HTML answer with the pages' security headers.
 fn html(status: StatusCode, body: String) -> Response {
     (
@@ -123,34 +126,28 @@ pub async fn market_board(
     Path(slug): Path<String>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
-    let caller = match enter(&state, &uri, &headers).await {
-        Ok(caller) => caller,
-        Err(answer) => return answer,
-    };
-    let market = match readable_market(&state, &caller, &slug).await {
-        Ok(market) => market,
-        Err(answer) => return answer,
-    };
+) -> Answer {
+    let caller = enter(&state, &uri, &headers).await?;
+    let market = readable_market(&state, &caller, &slug).await?;
     let filter = Query::<BoardQuery>::try_from_uri(&uri)
         .ok()
         .and_then(|Query(q)| q.status)
         .filter(|s| STALL_FILTERS.iter().any(|(value, _)| value == s))
         .unwrap_or_default();
     let district_link = can_read_district(&caller, &market.district_slug);
-    match stats::of_market(&state.store, market, today_ask()).await {
-        Ok(figures) => html(
-            StatusCode::OK,
-            render::market_board(
-                &figures,
-                district_link,
-                &filter,
-                DEFAULT_ACTIVE_DAYS,
-                now_ms(),
-            ),
+    let figures = stats::of_market(&state.store, market, today_ask())
+        .await
+        .map_err(from_service)?;
+    Ok(html(
+        StatusCode::OK,
+        render::market_board(
+            &figures,
+            district_link,
+            &filter,
+            DEFAULT_ACTIVE_DAYS,
+            now_ms(),
         ),
-        Err(e) => from_service(e),
-    }
+    ))
 }
 
 /// `GET /districts/{slug}`: a district's markets together and each.
@@ -159,48 +156,35 @@ pub async fn district_board(
     Path(slug): Path<String>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
-    let caller = match enter(&state, &uri, &headers).await {
-        Ok(caller) => caller,
-        Err(answer) => return answer,
-    };
+) -> Answer {
+    let caller = enter(&state, &uri, &headers).await?;
     if !can_read_district(&caller, &slug) {
-        return refused();
+        return Err(refused());
     }
-    match stats::of_district(&state.store, &slug, today_ask()).await {
-        Ok(figures) => html(
-            StatusCode::OK,
-            render::district_page(&figures, DEFAULT_ACTIVE_DAYS, now_ms()),
-        ),
-        Err(e) => from_service(e),
-    }
+    let figures = stats::of_district(&state.store, &slug, today_ask())
+        .await
+        .map_err(from_service)?;
+    Ok(html(
+        StatusCode::OK,
+        render::district_page(&figures, DEFAULT_ACTIVE_DAYS, now_ms()),
+    ))
 }
 
 /// `GET /`: the markets the token reaches, by district.
-pub async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let caller = match enter(&state, &uri, &headers).await {
-        Ok(caller) => caller,
-        Err(answer) => return answer,
-    };
+pub async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Answer {
+    let caller = enter(&state, &uri, &headers).await?;
     let filter = match &caller.scope {
         Scope::Market(id) => MarketFilter::Id(*id),
         Scope::District(slug) => MarketFilter::District(slug.clone()),
         Scope::All | Scope::Stall(_) => MarketFilter::All,
     };
-    let rows = match markets::list(
-        &state.store,
-        &filter,
-        Page::new(Some(1), Some(Page::MAX_SIZE)),
-    )
-    .await
-    {
-        Ok((rows, _)) => rows,
-        Err(e) => return unavailable(&e),
-    };
-    let figures = match stats::of_markets(&state.store, rows, today_ask()).await {
-        Ok(figures) => figures,
-        Err(e) => return from_service(e),
-    };
+    let first = Page::new(Some(1), Some(Page::MAX_SIZE));
+    let (rows, _) = markets::list(&state.store, &filter, first)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let figures = stats::of_markets(&state.store, rows, today_ask())
+        .await
+        .map_err(from_service)?;
     let mut districts: Vec<(&str, &str)> = figures
         .iter()
         .map(|m| (m.market.district_slug.as_str(), m.market.district.as_str()))
@@ -218,7 +202,7 @@ pub async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) 
                 .collect(),
         })
         .collect();
-    html(StatusCode::OK, render::index_page(&groups, now_ms()))
+    Ok(html(StatusCode::OK, render::index_page(&groups, now_ms())))
 }
 
 /// Where the login form returns to.
@@ -351,15 +335,10 @@ pub async fn market_events(
     Path(slug): Path<String>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
-    let caller = match enter(&state, &uri, &headers).await {
-        Ok(caller) => caller,
-        Err(answer) => return answer,
-    };
-    match readable_market(&state, &caller, &slug).await {
-        Ok(market) => sse(state, Watched::Market(market)),
-        Err(answer) => answer,
-    }
+) -> Answer {
+    let caller = enter(&state, &uri, &headers).await?;
+    let market = readable_market(&state, &caller, &slug).await?;
+    Ok(sse(state, Watched::Market(market)))
 }
 
 /// `GET /districts/{slug}/events`: the district page's live figures.
@@ -368,20 +347,17 @@ pub async fn district_events(
     Path(slug): Path<String>,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
-    let caller = match enter(&state, &uri, &headers).await {
-        Ok(caller) => caller,
-        Err(answer) => return answer,
-    };
+) -> Answer {
+    let caller = enter(&state, &uri, &headers).await?;
     if !can_read_district(&caller, &slug) {
-        return refused();
+        return Err(refused());
     }
-    match markets::in_district(&state.store, &slug).await {
-        Ok(rows) if !rows.is_empty() => sse(
-            state,
-            Watched::District(slug, rows.iter().map(|m| m.id).collect()),
-        ),
-        Ok(_) => refused(),
-        Err(e) => unavailable(&e),
+    let rows = markets::in_district(&state.store, &slug)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    if rows.is_empty() {
+        return Err(refused());
     }
+    let ids = rows.iter().map(|m| m.id).collect();
+    Ok(sse(state, Watched::District(slug, ids)))
 }

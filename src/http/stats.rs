@@ -233,11 +233,9 @@ pub struct MarketRef {
     pub district_slug: String,
 }
 
-/// A market's figures.
+/// What market and district figures have in common.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MarketStats {
-    /// The market.
-    pub market: MarketRef,
+pub struct Figures {
     /// Today, `YYYY-MM-DD` (Vietnam time).
     pub today: String,
     /// First day of the range.
@@ -252,15 +250,39 @@ pub struct MarketStats {
     pub recent: RecentOut,
     /// Every day of the range, oldest first, days without credits as zeros.
     pub daily: Vec<DayOut>,
-    /// Stalls to visit, most urgent first: no account, no poster, stale poster, inactive.
-    pub visits: Vec<VisitOut>,
 }
 
-fn daily_out(series: &[(Day, Totals)]) -> Vec<DayOut> {
-    series
-        .iter()
-        .map(|(day, totals)| DayOut::of(*day, *totals))
-        .collect()
+fn figures_out(
+    adoption: &Adoption,
+    totals: Totals,
+    recent: Recent,
+    series: &[(Day, Totals)],
+    ask: Ask,
+) -> Figures {
+    Figures {
+        today: ask.today.to_string(),
+        from: ask.from.to_string(),
+        to: ask.to.to_string(),
+        stalls: adoption_out(adoption, ask.active_days),
+        credits: totals.into(),
+        recent: recent.into(),
+        daily: series
+            .iter()
+            .map(|(day, totals)| DayOut::of(*day, *totals))
+            .collect(),
+    }
+}
+
+/// A market's figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarketStats {
+    /// The market.
+    pub market: MarketRef,
+    /// Its figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Stalls to visit, most urgent first: no account, no poster, stale poster, inactive.
+    pub visits: Vec<VisitOut>,
 }
 
 /// The JSON of a market's figures.
@@ -274,13 +296,13 @@ pub fn market_stats(figures: &MarketFigures, ask: Ask) -> MarketStats {
             district: market.district.clone(),
             district_slug: market.district_slug.clone(),
         },
-        today: ask.today.to_string(),
-        from: ask.from.to_string(),
-        to: ask.to.to_string(),
-        stalls: adoption_out(&figures.adoption, ask.active_days),
-        credits: figures.totals.into(),
-        recent: figures.recent.into(),
-        daily: daily_out(&figures.series),
+        figures: figures_out(
+            &figures.adoption,
+            figures.totals,
+            figures.recent,
+            &figures.series,
+            ask,
+        ),
         visits: visits_out(figures),
     }
 }
@@ -311,20 +333,9 @@ pub struct DistrictStats {
     pub slug: String,
     /// District name.
     pub name: String,
-    /// Today, `YYYY-MM-DD`.
-    pub today: String,
-    /// First day of the range.
-    pub from: String,
-    /// Last day of the range.
-    pub to: String,
-    /// All markets' adoption.
-    pub stalls: AdoptionOut,
-    /// All markets' credits over the range.
-    pub credits: CreditsOut,
-    /// All markets' today, 7 and 30 days.
-    pub recent: RecentOut,
-    /// Every day of the range, all markets.
-    pub daily: Vec<DayOut>,
+    /// All markets together.
+    #[serde(flatten)]
+    pub figures: Figures,
     /// Each market, in slug order.
     pub markets: Vec<DistrictMarketOut>,
 }
@@ -334,13 +345,13 @@ pub fn district_stats(figures: &DistrictFigures, ask: Ask) -> DistrictStats {
     DistrictStats {
         slug: figures.slug.clone(),
         name: figures.name.clone(),
-        today: ask.today.to_string(),
-        from: ask.from.to_string(),
-        to: ask.to.to_string(),
-        stalls: adoption_out(&figures.adoption, ask.active_days),
-        credits: figures.totals.into(),
-        recent: figures.recent.into(),
-        daily: daily_out(&figures.series),
+        figures: figures_out(
+            &figures.adoption,
+            figures.totals,
+            figures.recent,
+            &figures.series,
+            ask,
+        ),
         markets: figures
             .markets
             .iter()
