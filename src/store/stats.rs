@@ -48,7 +48,8 @@ pub struct StallLine {
 }
 
 /// Stalls of market `$1` with `id > $4`, in id order, at most `$5`, with their sums over days
-/// `$2..=$3`. The sums join on `credit_days_by_stall`; the latest day is one index probe each.
+/// `$2..=$3`. The sums join on the rollup's key (the market named, so PostgreSQL's first, generic
+/// plans never read other markets' rows); the latest day is one index probe each.
 const LINES: &str = "SELECT s.id, s.code, s.vendor_name, s.goods, s.status, s.payee_bin IS NOT NULL AS linked, \
      s.account_linked_at_ms, s.poster_printed_at_ms, \
      CAST(COALESCE(SUM(d.credits), 0) AS BIGINT) AS credits, CAST(COALESCE(SUM(d.amount_dong), 0) AS BIGINT) AS amount_dong, \
@@ -59,7 +60,7 @@ const LINES: &str = "SELECT s.id, s.code, s.vendor_name, s.goods, s.status, s.pa
      CAST(COALESCE(SUM(d.assigned_credits), 0) AS BIGINT) AS assigned_credits, \
      CAST(COALESCE(SUM(d.assigned_amount_dong), 0) AS BIGINT) AS assigned_amount_dong, \
      (SELECT MAX(x.day) FROM credit_days x WHERE x.stall_id = s.id AND x.day <= $3) AS last_day \
-     FROM stalls s LEFT JOIN credit_days d ON d.stall_id = s.id AND d.day BETWEEN $2 AND $3 \
+     FROM stalls s LEFT JOIN credit_days d ON d.market_id = $1 AND d.stall_id = s.id AND d.day BETWEEN $2 AND $3 \
      WHERE s.market_id = $1 AND s.id > $4 GROUP BY s.id ORDER BY s.id LIMIT $5";
 
 /// The days a snapshot reads.
