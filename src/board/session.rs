@@ -1,8 +1,10 @@
 //! Who looks at a board page. Pages render their figures on the server, so the token must reach
-//! the server without script: it lives in an `HttpOnly`, `SameSite=Strict` cookie, set by the
+//! the server without script: it lives in an `HttpOnly`, `SameSite=Lax` cookie, set by the
 //! login form or by a link that carries `?access_token=` (the server answers such a link with the
 //! cookie and a redirect to the same page without the token, so it leaves the address bar). A
-//! bearer header works too, for scripts.
+//! bearer header works too, for scripts. `Lax`, not `Strict`: an officer opening a board from a
+//! link in a chat app arrives logged in; the pages only read, and the one thing a cross-site form
+//! could do with the cookie, `POST /logout`, logs out.
 
 use axum::http::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
@@ -65,14 +67,14 @@ pub async fn visitor(state: &AppState, headers: &HeaderMap) -> Option<Principal>
 /// `Set-Cookie` that keeps `token` for the board pages.
 fn keep(token: &str) -> HeaderValue {
     HeaderValue::from_str(&format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={MAX_AGE_S}"
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={MAX_AGE_S}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// `Set-Cookie` that forgets the token.
 fn forget() -> HeaderValue {
-    HeaderValue::from_static("chopay_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+    HeaderValue::from_static("chopay_token=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
 /// A 303 to `to` with a cookie header.

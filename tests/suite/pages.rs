@@ -63,7 +63,7 @@ async fn a_link_with_a_token_logs_the_board_in_and_drops_the_token_from_the_addr
         cookie.starts_with(&format!("chopay_token={board};")),
         "{cookie}"
     );
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
 
