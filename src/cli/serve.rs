@@ -20,7 +20,7 @@ use super::simulate::{self, Crowd};
 use crate::http::{AppState, Limits, Settings, router};
 use crate::service::demo::{self, SeededMarket};
 use crate::service::tokens::{self, TokenRequest};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// `chopay serve`.
 #[derive(Debug, Args)]
@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// With --demo: a crowd of simulated shoppers pays at Chợ Mơ, so the screens and boards move.
     #[arg(long, requires = "demo")]
     simulate: bool,
+    /// Start even when the database would acknowledge a commit before it is on disk (PostgreSQL
+    /// with fsync or synchronous_commit off): for throwaway test servers only.
+    #[arg(long, env = "CHOPAY_ALLOW_WEAK_DURABILITY")]
+    allow_weak_durability: bool,
     /// Shoppers per second for --simulate.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=500), requires = "simulate")]
     simulate_rate: u32,
@@ -57,6 +61,19 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
     init_logging();
     block_on(async {
         let store = args.database.open().await?;
+        match store.require_durable().await {
+            Ok(()) => {}
+            Err(StoreError::NotDurable(why)) if args.allow_weak_durability => {
+                tracing::warn!(%why, "the database is not durable: a 2xx may be lost in a crash");
+            }
+            Err(StoreError::NotDurable(why)) => {
+                return Err(CliError::Io(format!(
+                    "{why}: a payment acknowledged to a bank could be lost in a crash. Turn it on, \
+                     or pass --allow-weak-durability for a throwaway test server"
+                )));
+            }
+            Err(e) => return Err(CliError::Io(e.to_string())),
+        }
         tracing::info!(database = %args.database.url_redacted(), "database ready");
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await

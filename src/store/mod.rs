@@ -10,6 +10,7 @@
 //! returns) and write transactions begin `IMMEDIATE` with a busy timeout, so a writer waits for the
 //! lock instead of failing with SQLITE_BUSY halfway through.
 
+pub mod books;
 pub mod channels;
 pub mod credits;
 pub mod ledger;
@@ -87,9 +88,67 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database would acknowledge a commit before it is on disk.
+    #[error("the database is not durable: {0}")]
+    NotDurable(String),
     /// Anything else from the database.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+/// Why settings read off a database would let an acknowledged commit be lost, if they would.
+/// `fsync` and `synchronous_commit` as PostgreSQL's `SHOW` prints them; SQLite's
+/// `PRAGMA synchronous` (2 FULL, 3 EXTRA) and `journal_mode`.
+pub fn weak_durability(settings: &DurabilitySettings) -> Option<String> {
+    match settings {
+        DurabilitySettings::Postgres {
+            fsync,
+            synchronous_commit,
+        } => {
+            if fsync != "on" {
+                Some(format!("PostgreSQL runs with fsync={fsync}"))
+            } else if synchronous_commit == "off" {
+                Some("PostgreSQL runs with synchronous_commit=off".to_owned())
+            } else {
+                None
+            }
+        }
+        DurabilitySettings::Sqlite {
+            synchronous,
+            journal_mode,
+        } => {
+            if *synchronous < 2 {
+                Some(format!(
+                    "SQLite runs with synchronous={synchronous} (FULL is 2)"
+                ))
+            } else if !journal_mode.eq_ignore_ascii_case("wal") {
+                Some(format!(
+                    "SQLite runs with journal_mode={journal_mode}, not WAL"
+                ))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The settings that decide whether a commit is on disk when it is acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurabilitySettings {
+    /// PostgreSQL's.
+    Postgres {
+        /// `SHOW fsync`.
+        fsync: String,
+        /// `SHOW synchronous_commit`.
+        synchronous_commit: String,
+    },
+    /// SQLite's, on a pooled connection.
+    Sqlite {
+        /// `PRAGMA synchronous`.
+        synchronous: i64,
+        /// `PRAGMA journal_mode`.
+        journal_mode: String,
+    },
 }
 
 impl StoreError {
@@ -215,6 +274,37 @@ impl Store {
         }
     }
 
+    /// The settings that decide whether an acknowledged commit is on disk.
+    pub async fn durability(&self) -> Result<DurabilitySettings, StoreError> {
+        Ok(match self {
+            Self::Postgres(pool) => DurabilitySettings::Postgres {
+                fsync: sqlx::query_scalar("SHOW fsync").fetch_one(pool).await?,
+                synchronous_commit: sqlx::query_scalar("SHOW synchronous_commit")
+                    .fetch_one(pool)
+                    .await?,
+            },
+            Self::Sqlite(pool) => {
+                let mut connection = pool.acquire().await?;
+                DurabilitySettings::Sqlite {
+                    synchronous: sqlx::query_scalar("PRAGMA synchronous")
+                        .fetch_one(&mut *connection)
+                        .await?,
+                    journal_mode: sqlx::query_scalar("PRAGMA journal_mode")
+                        .fetch_one(&mut *connection)
+                        .await?,
+                }
+            }
+        })
+    }
+
+    /// Refuses a database that would acknowledge a commit before it is on disk.
+    pub async fn require_durable(&self) -> Result<(), StoreError> {
+        match weak_durability(&self.durability().await?) {
+            Some(why) => Err(StoreError::NotDurable(why)),
+            None => Ok(()),
+        }
+    }
+
     /// Connects and brings the schema up to date.
     pub async fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
         let store = Self::connect(url).await?;
@@ -289,6 +379,33 @@ impl Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_settings_that_keep_a_commit_on_disk_pass() {
+        let pg = |fsync: &str, commit: &str| DurabilitySettings::Postgres {
+            fsync: fsync.into(),
+            synchronous_commit: commit.into(),
+        };
+        assert_eq!(weak_durability(&pg("on", "on")), None);
+        assert_eq!(weak_durability(&pg("on", "local")), None);
+        assert!(
+            weak_durability(&pg("off", "on"))
+                .unwrap()
+                .contains("fsync=off")
+        );
+        assert!(
+            weak_durability(&pg("on", "off"))
+                .unwrap()
+                .contains("synchronous_commit")
+        );
+        let lite = |synchronous, mode: &str| DurabilitySettings::Sqlite {
+            synchronous,
+            journal_mode: mode.into(),
+        };
+        assert_eq!(weak_durability(&lite(2, "wal")), None);
+        assert!(weak_durability(&lite(1, "wal")).is_some());
+        assert!(weak_durability(&lite(2, "delete")).is_some());
+    }
 
     #[test]
     fn passwords_never_show_in_debug_or_display() {

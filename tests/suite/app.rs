@@ -62,6 +62,16 @@ pub fn on_postgres() -> bool {
     std::env::var("CHOPAY_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty())
 }
 
+/// What `chopay serve` needs on this run's database: the throwaway PostgreSQL cluster of
+/// `.ci/run` runs with `fsync=off` for speed, which `serve` refuses unless told explicitly.
+pub fn serve_durability_args() -> &'static [&'static str] {
+    if on_postgres() {
+        &["--allow-weak-durability"]
+    } else {
+        &[]
+    }
+}
+
 /// An answer: status, headers and body.
 pub struct Reply {
     pub status: StatusCode,
@@ -278,4 +288,13 @@ impl TestApp {
             .expect("token")
             .token
     }
+}
+
+/// Asserts that the books balance: every credit allocated to a stall or in suspense, and the
+/// rollups saying the same, stall by stall, to the đồng.
+pub async fn assert_books_balance(store: &Store) {
+    let books = chopay::store::books::check(store, None)
+        .await
+        .expect("the books read");
+    assert!(books.balanced(), "the books do not balance: {books:#?}");
 }

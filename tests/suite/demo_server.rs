@@ -28,6 +28,7 @@ impl DemoServer {
                 "--database-url",
                 database_url,
             ])
+            .args(crate::app::serve_durability_args())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

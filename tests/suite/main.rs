@@ -15,6 +15,7 @@ mod cli;
 mod demo_server;
 mod golden;
 mod helpers;
+mod hostile;
 mod pages;
 mod payments_cli;
 mod posters;

@@ -285,6 +285,7 @@ async fn serve_keeps_running_when_nobody_reads_its_output_any_more() {
             "--database-url",
             &database.url,
         ])
+        .args(crate::app::serve_durability_args())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -408,6 +409,12 @@ async fn simulate_pays_a_real_server_and_every_acknowledged_payment_is_recorded_
     for outcome in ["order_paid", "static_payment", "unmatched"] {
         assert!(outcomes.contains_key(outcome), "{outcome} missing:\n{text}");
     }
+    let store =
+        chopay::store::Store::connect(&chopay::store::DatabaseUrl::new(database.url.clone()))
+            .await
+            .unwrap();
+    crate::app::assert_books_balance(&store).await;
+    store.close().await;
 }
 
 #[test]
@@ -436,4 +443,37 @@ fn simulate_only_loads_this_machine() {
         run.stderr
     );
     assert!(run.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn serve_refuses_a_database_that_would_lose_acknowledged_payments() {
+    let database = TestDatabase::new().await;
+    let store = chopay::store::Store::open(&chopay::store::DatabaseUrl::new(database.url.clone()))
+        .await
+        .unwrap();
+    let weak = chopay::store::weak_durability(&store.durability().await.unwrap());
+    store.close().await;
+    if !crate::app::on_postgres() {
+        assert_eq!(weak, None, "chopay's SQLite is WAL with synchronous=FULL");
+        return;
+    }
+    // .ci/run's throwaway cluster runs with fsync=off: serve must refuse it unless told.
+    let Some(why) = weak else {
+        return; // a durable PostgreSQL server: nothing to refuse
+    };
+    assert!(why.contains("fsync"), "{why}");
+    let run = chopay(&[
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--database-url",
+        &database.url,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("fsync=off"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--allow-weak-durability"),
+        "{}",
+        run.stderr
+    );
 }

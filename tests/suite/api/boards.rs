@@ -149,6 +149,7 @@ async fn assign(app: &TestApp, credit_id: &Value, stall: i64) {
     )
     .await
     .expect(StatusCode::OK);
+    crate::app::assert_books_balance(&app.store).await;
 }
 
 /// The daily entries, checked to be every day from `from` to `to`, oldest first.
@@ -597,6 +598,7 @@ async fn a_month_of_demo_history_adds_up_in_every_figure() {
         0,
         "the same moment again records nothing new"
     );
+    crate::app::assert_books_balance(&app.store).await;
     let recorded = i64::try_from(recorded).unwrap();
     let admin = app.admin.clone();
     let mo = get_json(&app, "/api/v1/markets/cho-mo/stats", &admin).await;

@@ -185,6 +185,7 @@ impl Market {
         let reply = self.deliver_bytes(body.to_string().as_bytes()).await;
         let answer = reply.expect(StatusCode::OK).json();
         assert_eq!(answer["success"], true, "{answer}");
+        crate::app::assert_books_balance(&self.app.store).await;
         answer
     }
 
@@ -1283,4 +1284,40 @@ async fn exports_give_boards_amounts_but_never_who_paid() {
         .get("/api/v1/markets/cho-mo/credits.csv", Some(&vendor))
         .await
         .expect_error(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn the_books_check_notices_a_rollup_that_disagrees_with_the_ledger() {
+    let market = Market::new().await;
+    let stall = market.stall("A01", "1234567890").await;
+    market
+        .pay(&credit("TXN-BOOKS-1", "50000", "1234567890", "mua rau"))
+        .await;
+    market
+        .pay(&credit("TXN-BOOKS-2", "7000", NOWHERE, "chuyen tien"))
+        .await;
+    let books = chopay::store::books::check(&market.app.store, None)
+        .await
+        .unwrap();
+    assert!(books.balanced(), "{books:#?}");
+    assert_eq!(
+        (books.credits.count, books.credits.amount_dong),
+        (2, 57_000)
+    );
+    assert_eq!(
+        (books.suspense.count, books.suspense.amount_dong),
+        (1, 7_000)
+    );
+
+    // One đồng too many in the stall's rollup: the check must say so and name the stall.
+    let corrupt = "UPDATE credit_days SET amount_dong = amount_dong + 1 WHERE stall_id = $1";
+    chopay::dispatch!(&market.app.store, pool => {
+        sqlx::query(corrupt).bind(stall).execute(pool).await.unwrap();
+    });
+    let books = chopay::store::books::check(&market.app.store, None)
+        .await
+        .unwrap();
+    assert!(!books.balanced());
+    assert_eq!(books.disagreeing.len(), 1);
+    assert_eq!(books.disagreeing[0].0, stall);
 }

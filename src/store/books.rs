@@ -1,0 +1,96 @@
+//! The books: whether the ledger, its assignments and the daily rollups agree, to the đồng. Every
+//! credit is either allocated to a stall (matched, or assigned after review) or waiting in
+//! suspense; the rollups must say the same, stall by stall. Read in one snapshot, so the answer
+//! holds while payments keep landing.
+
+use std::collections::BTreeMap;
+
+use crate::domain::stats::Tally;
+use crate::read_snapshot;
+
+use super::{Store, StoreError};
+
+/// What the books say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Books {
+    /// Every credit in the ledger.
+    pub credits: Tally,
+    /// Credits that belong to a stall: matched to it, or assigned to it after review.
+    pub allocated: Tally,
+    /// Credits no stall has yet.
+    pub suspense: Tally,
+    /// Every credit as the rollups count them.
+    pub rollups: Tally,
+    /// The suspense as the rollups count it (the stall-0 rows).
+    pub rollup_suspense: Tally,
+    /// Stalls whose rollups disagree with their ledger: (stall, ledger, rollups).
+    pub disagreeing: Vec<(i64, Tally, Tally)>,
+}
+
+impl Books {
+    /// Whether everything adds up.
+    pub fn balanced(&self) -> bool {
+        self.allocated + self.suspense == self.credits
+            && self.rollups == self.credits
+            && self.rollup_suspense == self.suspense
+            && self.disagreeing.is_empty()
+    }
+}
+
+/// Every credit, counted straight from the ledger.
+const LEDGER_TOTAL: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(amount_dong), 0) AS BIGINT) \
+     FROM credits WHERE ($1 = 0 OR market_id = $1)";
+/// Per stall: (stall id, count, sum). Stall 0 is the suspense.
+const LEDGER_BY_STALL: &str = "SELECT COALESCE(c.stall_id, a.stall_id, 0) AS stall, COUNT(*), \
+     CAST(COALESCE(SUM(c.amount_dong), 0) AS BIGINT) \
+     FROM credits c LEFT JOIN credit_assignments a ON a.credit_id = c.id \
+     WHERE ($1 = 0 OR c.market_id = $1) GROUP BY COALESCE(c.stall_id, a.stall_id, 0)";
+const ROLLUPS_BY_STALL: &str = "SELECT stall_id, CAST(COALESCE(SUM(credits), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(amount_dong), 0) AS BIGINT) \
+     FROM credit_days WHERE ($1 = 0 OR market_id = $1) GROUP BY stall_id";
+
+/// The books of one market, or of every market (`None`).
+pub async fn check(store: &Store, market_id: Option<i64>) -> Result<Books, StoreError> {
+    let market = market_id.unwrap_or(0);
+    type Rows = Vec<(i64, i64, i64)>;
+    let ((count, amount_dong), ledger, rollups): ((i64, i64), Rows, Rows) = read_snapshot!(store, tx => {
+        let total = sqlx::query_as(LEDGER_TOTAL).bind(market).fetch_one(&mut *tx).await?;
+        let ledger = sqlx::query_as(LEDGER_BY_STALL).bind(market).fetch_all(&mut *tx).await?;
+        let rollups = sqlx::query_as(ROLLUPS_BY_STALL).bind(market).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>((total, ledger, rollups))
+    })?;
+    let by_stall = |rows: Vec<(i64, i64, i64)>| -> BTreeMap<i64, Tally> {
+        rows.into_iter()
+            .map(|(stall, count, amount_dong)| (stall, Tally { count, amount_dong }))
+            .collect()
+    };
+    let (ledger, rollups) = (by_stall(ledger), by_stall(rollups));
+    let sum = |map: &BTreeMap<i64, Tally>, stalls: bool| {
+        map.iter()
+            .filter(|(stall, _)| (**stall != 0) == stalls)
+            .fold(Tally::default(), |total, (_, t)| total + *t)
+    };
+    let stalls: std::collections::BTreeSet<i64> = ledger
+        .keys()
+        .chain(rollups.keys())
+        .copied()
+        .filter(|stall| *stall != 0)
+        .collect();
+    let disagreeing = stalls
+        .into_iter()
+        .filter_map(|stall| {
+            let in_ledger = ledger.get(&stall).copied().unwrap_or_default();
+            let in_rollups = rollups.get(&stall).copied().unwrap_or_default();
+            (in_ledger != in_rollups).then_some((stall, in_ledger, in_rollups))
+        })
+        .collect();
+    Ok(Books {
+        credits: Tally { count, amount_dong },
+        allocated: sum(&ledger, true),
+        suspense: sum(&ledger, false),
+        rollups: sum(&rollups, true) + sum(&rollups, false),
+        rollup_suspense: sum(&rollups, false),
+        disagreeing,
+    })
+}
