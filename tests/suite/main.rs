@@ -13,6 +13,7 @@ mod app;
 mod browser;
 mod cli;
 mod demo_server;
+mod exactly_once;
 mod golden;
 mod helpers;
 mod hostile;
