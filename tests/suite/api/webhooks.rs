@@ -607,6 +607,12 @@ async fn forged_deliveries_are_refused_and_change_nothing() {
     let mut old_version = signed(&m.secret, "msg_1", now, &body);
     old_version[3].1 = old_version[3].1.replacen("v1,", "v0,", 1);
     attempts.push(("unknown signature version", old_version, body.clone()));
+    let mut huge = signed(&m.secret, "msg_1", now, &body);
+    huge[3].1 = format!("v1,{}", "A".repeat(8 * 1024));
+    attempts.push(("an 8 KiB signature header", huge, body.clone()));
+    let mut truncated = signed(&m.secret, "msg_1", now, &body);
+    truncated[3].1.truncate(20);
+    attempts.push(("truncated signature", truncated, body.clone()));
 
     for (what, headers, sent) in &attempts {
         let reply = m.send(headers, sent.clone()).await;
