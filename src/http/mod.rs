@@ -137,6 +137,48 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every route answers a malformed path or query with 400, and a route that takes JSON a body of
+/// another media type with 415, both in the `{code, message}` shape: documented here once for
+/// all routes rather than on each.
+fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses
+                .entry("400".into())
+                .or_insert_with(|| error("The path or the query string is malformed"));
+            let takes_json = matches!(&operation.request_body,
+                Some(RefOr::T(body)) if body.content.contains_key("application/json"));
+            if takes_json {
+                responses
+                    .entry("415".into())
+                    .or_insert_with(|| error("The body is not `application/json`"));
+            }
+        }
+    }
+}
+
 /// The whole application: API, health, metrics and OpenAPI document.
 pub fn router(state: AppState, limits: Limits) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -178,6 +220,8 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 .layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
         )
         .split_for_parts();
+    let mut openapi = openapi;
+    document_common_errors(&mut openapi);
     let openapi = Arc::new(openapi);
     let pages = {
         use crate::board::pages;
