@@ -27,6 +27,14 @@ struct GoldenDelivery {
     now: i64,
 }
 
+/// The golden VietQR payloads, read once.
+static GOLDEN_PAYLOADS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| golden_cases().into_iter().map(|c| c.payload).collect());
+
+/// Read once: the properties draw from them thousands of times.
+static GOLDEN_DELIVERIES: std::sync::LazyLock<Vec<GoldenDelivery>> =
+    std::sync::LazyLock::new(golden_deliveries);
+
 fn golden_deliveries() -> Vec<GoldenDelivery> {
     let text = std::fs::read_to_string(repo_file("tests/golden/webhooks.jsonl"))
         .expect("the golden deliveries");
@@ -150,9 +158,9 @@ fn deliver_mutated(case: &GoldenDelivery, body: &[u8]) {
 
 #[test]
 fn every_golden_delivery_survives_every_single_cut() {
-    for case in golden_deliveries() {
+    for case in GOLDEN_DELIVERIES.iter() {
         for cut in 0..=case.body.len() {
-            deliver_mutated(&case, &case.body[..cut]);
+            deliver_mutated(case, &case.body[..cut]);
         }
     }
 }
@@ -172,8 +180,7 @@ proptest! {
         pick in any::<prop::sample::Index>(),
         mutations in proptest::collection::vec(mutation(), 1..6),
     ) {
-        let cases = golden_deliveries();
-        let case = &cases[pick.index(cases.len())];
+        let case = &GOLDEN_DELIVERIES[pick.index(GOLDEN_DELIVERIES.len())];
         deliver_mutated(case, &mutate(case.body.clone(), &mutations));
     }
 
@@ -221,9 +228,8 @@ proptest! {
         pick in any::<prop::sample::Index>(),
         mutations in proptest::collection::vec(mutation(), 1..6),
     ) {
-        let cases = golden_cases();
-        let case = &cases[pick.index(cases.len())];
-        let bytes = mutate(case.payload.as_bytes().to_vec(), &mutations);
+        let case = &GOLDEN_PAYLOADS[pick.index(GOLDEN_PAYLOADS.len())];
+        let bytes = mutate(case.as_bytes().to_vec(), &mutations);
         let _ = decode(&String::from_utf8_lossy(&bytes));
     }
 
