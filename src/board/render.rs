@@ -225,7 +225,7 @@ pub fn visits_section(figures: &MarketFigures) -> Markup {
                     li data-reason=(reason.as_str()) {
                         strong.code { (code) }
                         " "
-                        @if let Some(stall) = figures.stalls.iter().find(|s| s.line.id == *id) {
+                        @if let Some(stall) = figures.stall(*id) {
                             span.vendor { (stall.line.vendor_name) }
                         }
                         " — " span.reason { (reason.advice()) }

@@ -21,7 +21,7 @@ use crate::domain::adoption::{Adoption, Share};
 use crate::domain::day::Day;
 use crate::domain::stats::{Recent, Tally, Totals};
 use crate::service::catalog;
-use crate::service::stats::{self as figures, Ask, DistrictFigures, MarketFigures, StallFigures};
+use crate::service::stats::{self as figures, Ask, DistrictFigures, MarketFigures};
 use crate::store::credits::DailyRow;
 use crate::store::now_ms;
 use crate::store::stats::{Snapshot, StallLine};
@@ -204,18 +204,14 @@ fn visits_out(figures: &MarketFigures) -> Vec<VisitOut> {
         .map(|(id, code, reason)| VisitOut {
             stall_id: *id,
             code: code.clone(),
-            vendor_name: stall_by_id(&figures.stalls, *id)
+            vendor_name: figures
+                .stall(*id)
                 .map(|s| s.line.vendor_name.clone())
                 .unwrap_or_default(),
             reason: reason.as_str().to_owned(),
             advice: reason.advice().to_owned(),
         })
         .collect()
-}
-
-/// The stall with this id among a market's figures.
-pub fn stall_by_id(stalls: &[StallFigures], id: i64) -> Option<&StallFigures> {
-    stalls.iter().find(|s| s.line.id == id)
 }
 
 /// Which market.

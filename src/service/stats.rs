@@ -81,6 +81,13 @@ pub struct MarketFigures {
     pub stalls: Vec<StallFigures>,
 }
 
+impl MarketFigures {
+    /// The open stall with this id.
+    pub fn stall(&self, id: i64) -> Option<&StallFigures> {
+        self.stalls.iter().find(|s| s.line.id == id)
+    }
+}
+
 /// A district's figures: its markets' and their sum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DistrictFigures {
