@@ -114,10 +114,15 @@ impl Reply {
     }
 }
 
+/// The service on a fresh database. When it is dropped at the end of a test that has not failed,
+/// the books must balance (read again on a connection of its own): whatever a test did, every
+/// authentic credit is allocated to a stall or in suspense, and the rollups agree, to the đồng.
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
     pub admin: String,
+    /// Set by a test that breaks the books on purpose, to see the check notice.
+    books_broken_on_purpose: std::sync::atomic::AtomicBool,
     /// Kept so the database (a temp file for SQLite) lives as long as the app.
     _database: TestDatabase,
 }
@@ -147,8 +152,15 @@ impl TestApp {
             router,
             store,
             admin,
+            books_broken_on_purpose: std::sync::atomic::AtomicBool::new(false),
             _database: database,
         }
+    }
+
+    /// Leaves the books unchecked when the app is dropped: for a test that breaks them on purpose.
+    pub fn books_broken_on_purpose(&self) {
+        self.books_broken_on_purpose
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
@@ -297,4 +309,34 @@ pub async fn assert_books_balance(store: &Store) {
         .await
         .expect("the books read");
     assert!(books.balanced(), "the books do not balance: {books:#?}");
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            || self
+                .books_broken_on_purpose
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        // The test's runtime may be single-threaded and is busy dropping us: check on a thread
+        // and a runtime of its own, through a new pool on the same database.
+        let url = DatabaseUrl::new(self._database.url.clone());
+        let checked = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the books check");
+            runtime.block_on(async {
+                let store = Store::connect(&url).await.expect("the test database opens");
+                assert_books_balance(&store).await;
+                store.close().await;
+            });
+        })
+        .join();
+        if checked.is_err() {
+            panic!("at the end of the test, the books do not balance (see above)");
+        }
+    }
 }

@@ -1310,6 +1310,7 @@ async fn the_books_check_notices_a_rollup_that_disagrees_with_the_ledger() {
     );
 
     // One đồng too many in the stall's rollup: the check must say so and name the stall.
+    market.app.books_broken_on_purpose();
     let corrupt = "UPDATE credit_days SET amount_dong = amount_dong + 1 WHERE stall_id = $1";
     chopay::dispatch!(&market.app.store, pool => {
         sqlx::query(corrupt).bind(stall).execute(pool).await.unwrap();
