@@ -22,3 +22,4 @@ mod payments_cli;
 mod posters;
 mod scan;
 mod service_cli;
+mod tenancy;
