@@ -19,12 +19,12 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::render::{self, DistrictGroup, STALL_FILTERS};
 use super::session::{self, LoginForm};
-use crate::service::tokens::Session;
 use crate::domain::access::{Principal, Role, Scope};
 use crate::domain::day::Day;
 use crate::http::stats::can_read_district;
 use crate::http::{AppState, KEEP_ALIVE, require_market};
 use crate::service::stats::{self, Ask, DEFAULT_ACTIVE_DAYS};
+use crate::service::tokens::Session;
 use crate::service::{ServiceError, catalog};
 use crate::store::markets::{self, MarketFilter, MarketRow};
 use crate::store::{Page, now_ms};

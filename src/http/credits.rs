@@ -155,7 +155,7 @@ async fn stall_scope(
     caller: &Principal,
     id: i64,
 ) -> Result<CreditScope, ApiError> {
-    let (stall, market) = visible_stall(state, caller, id).await?;
+    let (stall, _) = visible_stall(state, caller, id).await?;
     Ok(CreditScope::Stall(stall.id))
 }
 
@@ -575,7 +575,11 @@ async fn sees_credit(
     caller: &Principal,
     credit: &CreditRow,
 ) -> Result<bool, ApiError> {
-    if caller.is_admin() || credit.stall_id.is_some_and(|id| caller.scope == Scope::Stall(id)) {
+    if caller.is_admin()
+        || credit
+            .stall_id
+            .is_some_and(|id| caller.scope == Scope::Stall(id))
+    {
         return Ok(true);
     }
     let market = crate::store::markets::by_id(&state.store, credit.market_id)

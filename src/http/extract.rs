@@ -53,9 +53,10 @@ pub struct Caller(pub Principal);
 /// The token of the request's `Authorization: Bearer` header; 401 when there is none or it is
 /// malformed.
 pub fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized("send a bearer token: Authorization: Bearer cp_…")
-    })?;
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("send a bearer token: Authorization: Bearer cp_…"))?;
     if header.len() > MAX_AUTHORIZATION_BYTES {
         return Err(ApiError::unauthorized(
             "the Authorization header is too long",

@@ -87,11 +87,7 @@ impl AppState {
         stream: S,
     ) -> impl futures_util::Stream<Item = S::Item> + use<S> {
         use futures_util::StreamExt;
-        let revoked = session.revoked(
-            self.store.clone(),
-            KEEP_ALIVE,
-            self.revocations.subscribe(),
-        );
+        let revoked = session.revoked(self.store.clone(), KEEP_ALIVE, self.revocations.subscribe());
         stream.take_until(Box::pin(revoked))
     }
 

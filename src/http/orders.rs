@@ -228,7 +228,7 @@ pub async fn stall_today(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::Json<TodayOut>, ApiError> {
-    let (stall, market) = visible_stall(&state, &caller, id).await?;
+    let (stall, _) = visible_stall(&state, &caller, id).await?;
     let total = credits::stall_day(&state.store, stall.id, Day::of_ms(now_ms()))
         .await
         .map_err(|e| ApiError::internal(&e))?;

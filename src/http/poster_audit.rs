@@ -77,7 +77,7 @@ pub async fn audit_poster(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<PosterAuditRequest>,
 ) -> Result<axum::Json<PosterAuditOut>, ApiError> {
-    let (stall, market) = visible_stall(&state, &caller, id).await?;
+    let (stall, _) = visible_stall(&state, &caller, id).await?;
     let length = body.payload.chars().count();
     if length > MAX_SCANNED_CHARS {
         return Err(ApiError::invalid(format!(

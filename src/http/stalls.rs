@@ -383,7 +383,7 @@ async fn stall_matrix(
     id: i64,
     query: &QrQuery,
 ) -> Result<(QrMatrix, Layout), ApiError> {
-    let (stall, market) = visible_stall(state, &caller.0, id).await?;
+    let (stall, _) = visible_stall(state, &caller.0, id).await?;
     let module_px = query.module_px.unwrap_or(8);
     if !(1..=40).contains(&module_px) {
         return Err(ApiError::invalid("module_px must be between 1 and 40"));

@@ -20,7 +20,6 @@ use crate::domain::access::{Principal, Role, Scope};
 use crate::domain::adoption::{Adoption, Share};
 use crate::domain::day::Day;
 use crate::domain::stats::{Recent, Tally, Totals};
-use crate::service::catalog;
 use crate::service::stats::{self as figures, Ask, DistrictFigures, MarketFigures};
 use crate::store::credits::DailyRow;
 use crate::store::now_ms;

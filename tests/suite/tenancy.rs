@@ -34,7 +34,8 @@ const NOWHERE: &str = "000000000001";
 /// The account of both stalls (in different markets).
 const STALL_ACCOUNT: &str = "1234567890";
 /// The static VietQR of Vietcombank 1234567890, as a scanner reads it from a sticker.
-const SCANNED_POSTER: &str = "00020101021138540010A00000072701240006970436011012345678900208QRIBFTTA53037045802VN6304BE57";
+const SCANNED_POSTER: &str =
+    "00020101021138540010A00000072701240006970436011012345678900208QRIBFTTA53037045802VN6304BE57";
 
 /// The two sides of the world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,13 +79,6 @@ impl Side {
         match self {
             Self::A => 0,
             Self::B => 1,
-        }
-    }
-
-    fn other(self) -> Self {
-        match self {
-            Self::A => Self::B,
-            Self::B => Self::A,
         }
     }
 
@@ -401,7 +395,11 @@ impl World {
                 "payee": {"bank": "VCB", "account": STALL_ACCOUNT, "holder": spec.vendor}
             });
             let stall = app
-                .post_json(&format!("/api/v1/markets/{}/stalls", spec.slug), admin, &stall)
+                .post_json(
+                    &format!("/api/v1/markets/{}/stalls", spec.slug),
+                    admin,
+                    &stall,
+                )
                 .await
                 .expect(StatusCode::CREATED)
                 .json()["id"]
@@ -495,10 +493,7 @@ impl World {
         let segments: Vec<&str> = operation.template.split('/').collect();
         let mut kind = None;
         for (i, segment) in segments.iter().enumerate() {
-            let Some(name) = segment
-                .strip_prefix('{')
-                .and_then(|s| s.strip_suffix('}'))
-            else {
+            let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
                 continue;
             };
             let found = match (segments[i - 1], name) {
@@ -837,7 +832,11 @@ fn check(name: &str, operation: &Operation, reply: &Reply, expected: Expect) {
     let body = String::from_utf8_lossy(&reply.body);
     let status = match expected {
         Expect::Ok => {
-            assert!(reply.status.is_success(), "{name}: expected success, got {} {body}", reply.status);
+            assert!(
+                reply.status.is_success(),
+                "{name}: expected success, got {} {body}",
+                reply.status
+            );
             if operation.stream {
                 assert!(
                     content_type(reply).starts_with("text/event-stream"),
@@ -856,13 +855,19 @@ fn check(name: &str, operation: &Operation, reply: &Reply, expected: Expect) {
         Expect::Hidden | Expect::Missing => StatusCode::NOT_FOUND,
         Expect::Unauthorized => StatusCode::UNAUTHORIZED,
         Expect::AsWithoutToken => {
-            assert!(!reply.status.is_success(), "{name}: an unsigned callback is refused: {body}");
+            assert!(
+                !reply.status.is_success(),
+                "{name}: an unsigned callback is refused: {body}"
+            );
             return;
         }
     };
     assert_eq!(reply.status, status, "{name}: {expected:?}: {body}");
     if operation.page {
-        assert!(content_type(reply).starts_with("text/html"), "{name}: a page");
+        assert!(
+            content_type(reply).starts_with("text/html"),
+            "{name}: a page"
+        );
     } else {
         let code = match status {
             StatusCode::FORBIDDEN => "forbidden",
@@ -1014,7 +1019,11 @@ async fn every_route_in_the_openapi_document_answers_each_role_only_within_its_r
 }
 
 /// Opens a request whose answer is an event stream: the status, and the body to read on.
-async fn open(app: &TestApp, path: &str, headers: &[(header::HeaderName, String)]) -> (StatusCode, Body) {
+async fn open(
+    app: &TestApp,
+    path: &str,
+    headers: &[(header::HeaderName, String)],
+) -> (StatusCode, Body) {
     let mut request = Request::builder().uri(path);
     for (name, value) in headers {
         request = request.header(name, value);
@@ -1074,7 +1083,10 @@ async fn a_revoked_token_stops_working_at_once_and_its_open_streams_end() {
     let vendor = issue(app, "vendor", None, Some(stall)).await;
     let board = issue(app, "board", Some(slug), None).await;
     let cookie = vec![(header::COOKIE, format!("chopay_token={}", board.token))];
-    let events = format!("/api/v1/stalls/{stall}/events?access_token={}", vendor.token);
+    let events = format!(
+        "/api/v1/stalls/{stall}/events?access_token={}",
+        vendor.token
+    );
 
     let (status, mut vendor_stream) = open(app, &events, &[]).await;
     assert_eq!(status, StatusCode::OK, "the vendor screen's stream opens");
@@ -1122,7 +1134,12 @@ async fn a_revoked_token_stops_working_at_once_and_its_open_streams_end() {
     app.get(&events, None)
         .await
         .expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    let (status, _) = open(app, &format!("/api/v1/stalls/{stall}/events"), &bearer(&vendor.token)).await;
+    let (status, _) = open(
+        app,
+        &format!("/api/v1/stalls/{stall}/events"),
+        &bearer(&vendor.token),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     for path in [format!("/boards/{slug}"), format!("/boards/{slug}/events")] {
         let (status, body) = open(app, &path, &cookie).await;
@@ -1131,7 +1148,10 @@ async fn a_revoked_token_stops_working_at_once_and_its_open_streams_end() {
         assert!(String::from_utf8_lossy(&page).contains("<form"), "{path}");
     }
     let link = app
-        .get(&format!("/boards/{slug}?access_token={}", board.token), None)
+        .get(
+            &format!("/boards/{slug}?access_token={}", board.token),
+            None,
+        )
         .await;
     assert_eq!(link.status, StatusCode::SEE_OTHER);
     assert!(
@@ -1171,13 +1191,26 @@ async fn the_token_list_shows_every_token_and_revocation_but_never_a_token() {
     let rows = listed.as_array().expect("a list");
     assert_eq!(rows.len(), 3, "{listed}");
     assert_eq!(
-        (&rows[1]["id"], &rows[1]["role"], &rows[1]["scope"], &rows[1]["label"]),
-        (&json!(vendor.id), &json!("vendor"), &json!(format!("stall:{stall}")), &json!("tenancy")),
+        (
+            &rows[1]["id"],
+            &rows[1]["role"],
+            &rows[1]["scope"],
+            &rows[1]["label"]
+        ),
+        (
+            &json!(vendor.id),
+            &json!("vendor"),
+            &json!(format!("stall:{stall}")),
+            &json!("tenancy")
+        ),
         "{listed}"
     );
     assert_eq!(rows[0]["scope"], "all");
     assert!(rows[2]["scope"].as_str().unwrap().starts_with("market:"));
-    assert!(rows.iter().all(|r| r["revoked_at"].is_null() && r["created_at"].is_string()));
+    assert!(
+        rows.iter()
+            .all(|r| r["revoked_at"].is_null() && r["created_at"].is_string())
+    );
     let text = listed.to_string();
     for token in [&app.admin, &vendor.token, &board.token] {
         assert!(!text.contains(token.as_str()), "never a token's text");
@@ -1188,21 +1221,45 @@ async fn the_token_list_shows_every_token_and_revocation_but_never_a_token() {
     }
 
     for who in [&vendor.token, &board.token] {
-        list(who.clone()).await.expect_error(StatusCode::FORBIDDEN, "forbidden");
-        delete(vendor.id, who.clone()).await.expect_error(StatusCode::FORBIDDEN, "forbidden");
-        delete(999_999, who.clone()).await.expect_error(StatusCode::FORBIDDEN, "forbidden");
+        list(who.clone())
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        delete(vendor.id, who.clone())
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        delete(999_999, who.clone())
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
     }
-    let revoked = delete(vendor.id, app.admin.clone()).await.expect(StatusCode::OK).json();
-    let at = revoked["revoked_at"].as_str().expect("revoked_at").to_owned();
-    let again = delete(vendor.id, app.admin.clone()).await.expect(StatusCode::OK).json();
-    assert_eq!(again["revoked_at"], at.as_str(), "revoking twice keeps the first time");
+    let revoked = delete(vendor.id, app.admin.clone())
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let at = revoked["revoked_at"]
+        .as_str()
+        .expect("revoked_at")
+        .to_owned();
+    let again = delete(vendor.id, app.admin.clone())
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(
+        again["revoked_at"],
+        at.as_str(),
+        "revoking twice keeps the first time"
+    );
     delete(999_999, app.admin.clone())
         .await
         .expect_error(StatusCode::NOT_FOUND, "not_found");
     let listed = list(app.admin.clone()).await.expect(StatusCode::OK).json();
     assert_eq!(listed[1]["revoked_at"], at.as_str(), "{listed}");
-    assert!(listed[2]["revoked_at"].is_null(), "the others still work: {listed}");
-    app.get("/api/v1/me", Some(&board.token)).await.expect(StatusCode::OK);
+    assert!(
+        listed[2]["revoked_at"].is_null(),
+        "the others still work: {listed}"
+    );
+    app.get("/api/v1/me", Some(&board.token))
+        .await
+        .expect(StatusCode::OK);
 }
 
 #[tokio::test]
@@ -1212,11 +1269,19 @@ async fn board_event_streams_bring_new_figures_but_never_the_shopper() {
     let spec = &MARKETS[0];
     let board = issue(app, "board", Some(spec.slug), None).await;
     let district = app.token("board", None, Some(spec.district), None).await;
-    let (status, mut market_stream) =
-        open(app, &format!("/boards/{}/events", spec.slug), &bearer(&board.token)).await;
+    let (status, mut market_stream) = open(
+        app,
+        &format!("/boards/{}/events", spec.slug),
+        &bearer(&board.token),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, mut district_stream) =
-        open(app, &format!("/districts/{}/events", spec.district), &bearer(&district)).await;
+    let (status, mut district_stream) = open(
+        app,
+        &format!("/districts/{}/events", spec.district),
+        &bearer(&district),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let objects = world.objects(Side::A);
     let paid = deliver(
@@ -1228,26 +1293,47 @@ async fn board_event_streams_bring_new_figures_but_never_the_shopper() {
     )
     .await;
     assert_eq!(paid["outcome"], "static_payment", "{paid}");
-    for (what, stream) in [("market", &mut market_stream), ("district", &mut district_stream)] {
+    for (what, stream) in [
+        ("market", &mut market_stream),
+        ("district", &mut district_stream),
+    ] {
         let figures = next_figures(stream, Duration::from_secs(10)).await;
         assert!(figures.contains("data:"), "{what}: {figures}");
         for private in [PAYER_NAME, PAYER_ACCOUNT] {
-            assert!(!figures.contains(private), "{what} stream shows {private}: {figures}");
+            assert!(
+                !figures.contains(private),
+                "{what} stream shows {private}: {figures}"
+            );
         }
     }
     // The admin's ledger has the shopper, so the boards' silence is not for lack of data.
     let ledger = app
-        .get(&format!("/api/v1/markets/{}/credits", spec.slug), Some(&app.admin))
+        .get(
+            &format!("/api/v1/markets/{}/credits", spec.slug),
+            Some(&app.admin),
+        )
         .await
         .text();
-    assert!(ledger.contains(PAYER_NAME) && ledger.contains(PAYER_ACCOUNT), "{ledger}");
+    assert!(
+        ledger.contains(PAYER_NAME) && ledger.contains(PAYER_ACCOUNT),
+        "{ledger}"
+    );
 }
 
 #[tokio::test]
 async fn the_cli_prints_a_tokens_id_lists_tokens_and_revokes_one() {
     let database = crate::app::TestDatabase::new().await;
     let url = database.url.as_str();
-    let made = chopay(&["token", "create", "--role", "admin", "--label", "ops", "--database-url", url]);
+    let made = chopay(&[
+        "token",
+        "create",
+        "--role",
+        "admin",
+        "--label",
+        "ops",
+        "--database-url",
+        url,
+    ]);
     assert_eq!(made.code, 0, "{}", made.stderr);
     let token = made.stdout_text().trim().to_owned();
     let id: i64 = made
@@ -1265,19 +1351,31 @@ async fn the_cli_prints_a_tokens_id_lists_tokens_and_revokes_one() {
     let listed = chopay(&["token", "list", "--database-url", url]);
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     let text = listed.stdout_text();
-    assert!(text.starts_with(&format!("{id}\tadmin\tall\tcreated ")), "{text}");
+    assert!(
+        text.starts_with(&format!("{id}\tadmin\tall\tcreated ")),
+        "{text}"
+    );
     assert!(text.trim_end().ends_with("\tops"), "{text}");
     assert!(!text.contains(&token) && !text.contains(&chopay::domain::access::token_hash(&token)));
 
     let revoked = chopay(&["token", "revoke", &id.to_string(), "--database-url", url]);
     assert_eq!(revoked.code, 0, "{}", revoked.stderr);
-    assert!(revoked.stdout_text().contains(" revoked "), "{}", revoked.stdout_text());
-    assert_eq!(revoked.stderr, format!("token {id} is revoked: it no longer works\n"));
+    assert!(
+        revoked.stdout_text().contains(" revoked "),
+        "{}",
+        revoked.stdout_text()
+    );
+    assert_eq!(
+        revoked.stderr,
+        format!("token {id} is revoked: it no longer works\n")
+    );
     let store = chopay::store::Store::open(&chopay::store::DatabaseUrl::new(url.to_owned()))
         .await
         .expect("store opens");
     assert_eq!(
-        chopay::service::tokens::authenticate(&store, &token).await.expect("reads"),
+        chopay::service::tokens::authenticate(&store, &token)
+            .await
+            .expect("reads"),
         None,
         "the revoked token no longer authenticates"
     );
