@@ -22,8 +22,9 @@ use super::session::{self, LoginForm};
 use crate::domain::access::{Principal, Role, Scope};
 use crate::domain::day::Day;
 use crate::http::stats::can_read_district;
-use crate::http::{AppState, require_market};
+use crate::http::{AppState, KEEP_ALIVE, require_market};
 use crate::service::stats::{self, Ask, DEFAULT_ACTIVE_DAYS};
+use crate::service::tokens::Session;
 use crate::service::{ServiceError, catalog};
 use crate::store::markets::{self, MarketFilter, MarketRow};
 use crate::store::{Page, now_ms};
@@ -50,9 +51,11 @@ fn html(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
+/// The page for a market or district the token does not reach, the same whether it exists or
+/// not.
 fn refused() -> Response {
     html(
-        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
         render::message_page(
             "Không xem được trang này",
             "Mã truy cập này không dùng được cho chợ hoặc huyện này.",
@@ -78,11 +81,16 @@ fn from_service(error: ServiceError) -> Response {
 /// The visitor of a page: a board or admin, or the answer to send instead (a redirect that keeps a
 /// linked token, the login form, or a refusal for a vendor's token).
 async fn enter(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Principal, Response> {
+    visit(state, uri, headers).await.map(|s| s.principal)
+}
+
+/// [`enter`], with the visitor's session (for a stream, which ends when its token is revoked).
+async fn visit(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Session, Response> {
     if let Some(redirect) = session::from_link(state, uri).await {
         return Err(redirect);
     }
     match session::visitor(state, headers).await {
-        Some(caller) if caller.role == Role::Vendor => Err(html(
+        Some(caller) if caller.principal.role == Role::Vendor => Err(html(
             StatusCode::FORBIDDEN,
             render::message_page(
                 "Đây là mã của gian hàng",
@@ -323,9 +331,10 @@ fn stream(state: AppState, watched: Watched) -> impl Stream<Item = Result<Event,
     )
 }
 
-fn sse(state: AppState, watched: Watched) -> Response {
-    Sse::new(stream(state, watched))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+fn sse(state: AppState, visitor: Session, watched: Watched) -> Response {
+    let events = state.until_revoked(visitor, stream(state.clone(), watched));
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response()
 }
 
@@ -336,9 +345,9 @@ pub async fn market_events(
     uri: Uri,
     headers: HeaderMap,
 ) -> Answer {
-    let caller = enter(&state, &uri, &headers).await?;
-    let market = readable_market(&state, &caller, &slug).await?;
-    Ok(sse(state, Watched::Market(market)))
+    let visitor = visit(&state, &uri, &headers).await?;
+    let market = readable_market(&state, &visitor.principal, &slug).await?;
+    Ok(sse(state, visitor, Watched::Market(market)))
 }
 
 /// `GET /districts/{slug}/events`: the district page's live figures.
@@ -348,8 +357,8 @@ pub async fn district_events(
     uri: Uri,
     headers: HeaderMap,
 ) -> Answer {
-    let caller = enter(&state, &uri, &headers).await?;
-    if !can_read_district(&caller, &slug) {
+    let visitor = visit(&state, &uri, &headers).await?;
+    if !can_read_district(&visitor.principal, &slug) {
         return Err(refused());
     }
     let rows = markets::in_district(&state.store, &slug)
@@ -359,5 +368,5 @@ pub async fn district_events(
         return Err(refused());
     }
     let ids = rows.iter().map(|m| m.id).collect();
-    Ok(sse(state, Watched::District(slug, ids)))
+    Ok(sse(state, visitor, Watched::District(slug, ids)))
 }

@@ -11,9 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::domain::access::Principal;
 use crate::http::AppState;
-use crate::service::tokens;
+use crate::service::tokens::{self, Session};
 
 /// The cookie's name.
 pub const COOKIE_NAME: &str = "chopay_token";
@@ -52,10 +51,10 @@ fn presented(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// The caller behind the request's token, if it presented a valid one.
-pub async fn visitor(state: &AppState, headers: &HeaderMap) -> Option<Principal> {
+/// The session behind the request's token, if it presented a valid (known, not revoked) one.
+pub async fn visitor(state: &AppState, headers: &HeaderMap) -> Option<Session> {
     let token = presented(headers).filter(|t| plausible(t))?;
-    match tokens::authenticate(&state.store, &token).await {
+    match tokens::session(&state.store, &token).await {
         Ok(principal) => principal,
         Err(e) => {
             tracing::warn!(error = %e, "board page: token check failed");

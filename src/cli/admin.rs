@@ -1,4 +1,5 @@
-//! Operator commands on the database: `migrate`, `import stalls`, `token create`.
+//! Operator commands on the database: `migrate`, `import stalls`, `token create|list|revoke`,
+//! `channel create`.
 
 use std::path::PathBuf;
 
@@ -43,6 +44,26 @@ pub struct ImportStallsArgs {
 pub enum TokenCommand {
     /// Make a bearer token; it is printed once and only its hash is stored.
     Create(TokenCreateArgs),
+    /// List every token (id, role, scope, label, created, revoked), never a token's text.
+    List(DatabaseOnlyArgs),
+    /// Revoke a token by id: its very next request is refused.
+    Revoke(TokenRevokeArgs),
+}
+
+/// A command that needs only the database.
+#[derive(Debug, Args)]
+pub struct DatabaseOnlyArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+/// `chopay token revoke`.
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id, as `token create` or `token list` printed it.
+    id: i64,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 /// `chopay token create`.
@@ -111,7 +132,50 @@ pub fn import(command: &ImportCommand) -> Result<(), CliError> {
 }
 
 pub fn token(command: &TokenCommand) -> Result<(), CliError> {
-    let TokenCommand::Create(args) = command;
+    match command {
+        TokenCommand::Create(args) => token_create(args),
+        TokenCommand::List(args) => token_list(args),
+        TokenCommand::Revoke(args) => token_revoke(args),
+    }
+}
+
+/// One line of `token list`: `ID ROLE SCOPE created … [revoked …] LABEL`.
+fn token_line(row: crate::store::tokens::TokenRow) -> String {
+    let out = crate::http::tokens::TokenOut::from(row);
+    let revoked = out
+        .revoked_at
+        .map(|at| format!(" revoked {at}"))
+        .unwrap_or_default();
+    format!(
+        "{}\t{}\t{}\tcreated {}{revoked}\t{}",
+        out.id, out.role, out.scope, out.created_at, out.label
+    )
+}
+
+fn token_list(args: &DatabaseOnlyArgs) -> Result<(), CliError> {
+    block_on(async {
+        let store = args.database.open().await?;
+        let rows = tokens::list(&store).await;
+        store.close().await;
+        for row in rows? {
+            println!("{}", token_line(row));
+        }
+        Ok(())
+    })
+}
+
+fn token_revoke(args: &TokenRevokeArgs) -> Result<(), CliError> {
+    block_on(async {
+        let store = args.database.open().await?;
+        let revoked = tokens::revoke(&store, args.id).await;
+        store.close().await;
+        println!("{}", token_line(revoked?));
+        eprintln!("token {} is revoked: it no longer works", args.id);
+        Ok(())
+    })
+}
+
+fn token_create(args: &TokenCreateArgs) -> Result<(), CliError> {
     block_on(async {
         let store = args.database.open().await?;
         let request = TokenRequest {
@@ -125,8 +189,8 @@ pub fn token(command: &TokenCommand) -> Result<(), CliError> {
         store.close().await;
         let issued = issued?;
         eprintln!(
-            "{} token for {:?}; it is shown once, keep it safe:",
-            issued.principal.role, issued.principal.scope
+            "{} token {} for {:?}; it is shown once, keep it safe (revoke it with `chopay token revoke {}`):",
+            issued.principal.role, issued.id, issued.principal.scope, issued.id
         );
         println!("{}", issued.token);
         Ok(())

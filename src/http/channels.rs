@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, Caller};
-use super::{AppState, require_admin, rfc3339};
-use crate::service::{catalog, channels};
+use super::{AppState, require_admin, rfc3339, visible_market};
+use crate::service::channels;
 use crate::store::channels::ChannelRow;
 
 /// A new channel.
@@ -74,8 +74,8 @@ pub async fn create_channel(
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<NewChannel>,
 ) -> Result<(StatusCode, axum::Json<CreatedChannel>), ApiError> {
+    let market = visible_market(&state, &caller, &slug).await?;
     require_admin(&caller)?;
-    let market = catalog::market(&state.store, &slug).await?;
     let made = channels::create(
         &state.store,
         &market,
@@ -105,8 +105,8 @@ pub async fn list_channels(
     Caller(caller): Caller,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<axum::Json<Vec<ChannelOut>>, ApiError> {
+    let market = visible_market(&state, &caller, &slug).await?;
     require_admin(&caller)?;
-    let market = catalog::market(&state.store, &slug).await?;
     // Counts are written in the background every few seconds; write what is waiting first so
     // the listing is current.
     if let Err(e) = state.channels.flush().await {

@@ -13,8 +13,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use super::{AppState, hide_missing, require_admin, require_market, require_stall, rfc3339};
-use crate::domain::access::{Principal, Role};
+use super::{AppState, out_of_reach, place, require_admin, rfc3339, visible_market, visible_stall};
+use crate::domain::access::{Principal, Role, Scope};
 use crate::domain::day::Day;
 use crate::domain::money::Vnd;
 use crate::domain::order::Outcome;
@@ -146,10 +146,7 @@ async fn market_scope(
     caller: &Principal,
     slug: &str,
 ) -> Result<CreditScope, ApiError> {
-    let market = catalog::market(&state.store, slug)
-        .await
-        .map_err(|e| hide_missing(caller, e))?;
-    require_market(caller, &market)?;
+    let market = visible_market(state, caller, slug).await?;
     Ok(CreditScope::Market(market.id))
 }
 
@@ -158,18 +155,14 @@ async fn stall_scope(
     caller: &Principal,
     id: i64,
 ) -> Result<CreditScope, ApiError> {
-    let (stall, market) = catalog::stall(&state.store, id)
-        .await
-        .map_err(|e| hide_missing(caller, e))?;
-    require_stall(caller, &stall, &market)?;
+    let (stall, _) = visible_stall(state, caller, id).await?;
     Ok(CreditScope::Stall(stall.id))
 }
 
 /// A market's ledger, newest first (admin or the market's board).
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/credits", tag = "payments",
     params(("slug" = String, Path, description = "Market slug"), CreditQuery), security(("bearer" = [])),
-    responses((status = 200, body = CreditList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CreditList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn market_credits(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -183,8 +176,7 @@ pub async fn market_credits(
 /// A stall's credits, matched or assigned to it, newest first.
 #[utoipa::path(get, path = "/api/v1/stalls/{id}/credits", tag = "payments",
     params(("id" = i64, Path, description = "Stall id"), CreditQuery), security(("bearer" = [])),
-    responses((status = 200, body = CreditList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CreditList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn stall_credits(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -311,7 +303,7 @@ fn csv_response(store: Store, scope: CreditScope, payers: bool, filename: String
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/credits.csv", tag = "payments",
     params(("slug" = String, Path, description = "Market slug")), security(("bearer" = [])),
     responses((status = 200, description = "CSV, oldest first", content_type = "text/csv"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody)))]
 pub async fn market_credits_csv(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -330,7 +322,7 @@ pub async fn market_credits_csv(
 #[utoipa::path(get, path = "/api/v1/stalls/{id}/credits.csv", tag = "payments",
     params(("id" = i64, Path, description = "Stall id")), security(("bearer" = [])),
     responses((status = 200, description = "CSV, oldest first", content_type = "text/csv"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody)))]
 pub async fn stall_credits_csv(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -432,8 +424,7 @@ async fn daily(
 /// A market's daily totals (days with credits only), oldest first.
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/credits/daily", tag = "payments",
     params(("slug" = String, Path, description = "Market slug"), DailyQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<DayOut>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<DayOut>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn market_daily(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -447,8 +438,7 @@ pub async fn market_daily(
 /// A stall's daily totals (days with credits only), oldest first.
 #[utoipa::path(get, path = "/api/v1/stalls/{id}/credits/daily", tag = "payments",
     params(("id" = i64, Path, description = "Stall id"), DailyQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<DayOut>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<DayOut>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn stall_daily(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -500,8 +490,8 @@ pub async fn market_reviews(
     ApiPath(slug): ApiPath<String>,
     ApiQuery(query): ApiQuery<ReviewQuery>,
 ) -> Result<axum::Json<Vec<ReviewOut>>, ApiError> {
+    let market = visible_market(&state, &caller, &slug).await?;
     require_admin(&caller)?;
-    let market = catalog::market(&state.store, &slug).await?;
     let rows = credits::reviews(
         &state.store,
         market.id,
@@ -546,11 +536,17 @@ pub async fn assign_credit(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Assignment>,
 ) -> Result<axum::Json<CreditOut>, ApiError> {
-    require_admin(&caller)?;
     let credit = credits::by_id(&state.store, id)
         .await
-        .map_err(|e| ApiError::internal(&e))?
-        .ok_or_else(|| ApiError::not_found(format!("credit {id} not found")))?;
+        .map_err(|e| ApiError::internal(&e))?;
+    let credit = match credit {
+        Some(credit) if sees_credit(&state, &caller, &credit).await? => credit,
+        None if caller.is_admin() => {
+            return Err(ApiError::not_found(format!("credit {id} not found")));
+        }
+        _ => return Err(out_of_reach()),
+    };
+    require_admin(&caller)?;
     if credit.outcome != Outcome::Unmatched.as_str() {
         return Err(ServiceError::Conflict(format!(
             "credit {id} is {}, not unmatched",
@@ -570,6 +566,26 @@ pub async fn assign_credit(
         .map_err(|e| ApiError::internal(&e))?
         .ok_or_else(|| ServiceError::Conflict(format!("credit {id} was already assigned")))?;
     Ok(axum::Json(credit_out(assigned, true)))
+}
+
+/// Whether the caller may see this credit: an admin, a board reaching its market, or the
+/// vendor of the stall it went to.
+async fn sees_credit(
+    state: &AppState,
+    caller: &Principal,
+    credit: &CreditRow,
+) -> Result<bool, ApiError> {
+    if caller.is_admin()
+        || credit
+            .stall_id
+            .is_some_and(|id| caller.scope == Scope::Stall(id))
+    {
+        return Ok(true);
+    }
+    let market = crate::store::markets::by_id(&state.store, credit.market_id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(market.is_some_and(|m| caller.role == Role::Board && caller.can_read_market(place(&m))))
 }
 
 /// Amount text for events and pages: `50.000đ`.

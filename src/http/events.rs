@@ -5,7 +5,6 @@
 //! come as `?access_token=`; request logs carry the path only, never the query.
 
 use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -16,17 +15,18 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiPath, Caller};
+use super::extract::{ApiPath, bearer_token, session};
 use super::orders::{TodayOut, amount_parts, today_out};
-use super::{AppState, hide_missing, require_stall};
-use crate::domain::access::Principal;
+use super::{AppState, KEEP_ALIVE, visible_stall};
 use crate::service::ledger::CreditEvent;
-use crate::service::{catalog, orders, tokens};
+use crate::service::orders;
+use crate::service::tokens::Session;
 use crate::store::now_ms;
 
-/// A caller authenticated by bearer header or by `?access_token=`.
+/// A caller authenticated by bearer header or by `?access_token=`, with its session so the stream
+/// can end when the token is revoked.
 #[derive(Debug, Clone)]
-pub struct StreamCaller(pub Principal);
+pub struct StreamCaller(pub Session);
 
 #[derive(Deserialize)]
 struct TokenQuery {
@@ -40,20 +40,16 @@ impl FromRequestParts<AppState> for StreamCaller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if parts
+        let token = if parts
             .headers
             .contains_key(axum::http::header::AUTHORIZATION)
         {
-            return Caller::from_request_parts(parts, state)
-                .await
-                .map(|Caller(p)| Self(p));
-        }
-        let token = query_token(&parts.uri)
-            .ok_or_else(|| ApiError::unauthorized("send a bearer token or ?access_token="))?;
-        match tokens::authenticate(&state.store, &token).await? {
-            Some(principal) => Ok(Self(principal)),
-            None => Err(ApiError::unauthorized("unknown or revoked token")),
-        }
+            bearer_token(parts)?.to_owned()
+        } else {
+            query_token(&parts.uri)
+                .ok_or_else(|| ApiError::unauthorized("send a bearer token or ?access_token="))?
+        };
+        Ok(Self(session(state, &token).await?))
     }
 }
 
@@ -118,16 +114,13 @@ pub fn notice(event: &CreditEvent) -> Option<CreditNotice> {
     params(("id" = i64, Path, description = "Stall id"), ("access_token" = Option<String>, Query, description = "The token, for clients that cannot send headers")),
     security(("bearer" = [])),
     responses((status = 200, description = "text/event-stream of `credit` events", content_type = "text/event-stream"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn stall_events(
     State(state): State<AppState>,
-    StreamCaller(caller): StreamCaller,
+    StreamCaller(session): StreamCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let (stall, market) = catalog::stall(&state.store, id)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_stall(&caller, &stall, &market)?;
+    visible_stall(&state, &session.principal, id).await?;
     let receiver = state.ledger.subscribe();
     let stopping = state.stopping.subscribe();
     let stream = futures_util::stream::unfold(
@@ -160,5 +153,6 @@ pub async fn stall_events(
             }
         },
     );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    let stream = state.until_revoked(session, stream);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }

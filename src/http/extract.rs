@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::access::Principal;
-use crate::service::tokens;
+use crate::service::tokens::{self, Session};
 
 /// JSON body; malformed JSON, wrong types and unknown fields become `{code, message}` errors.
 #[derive(Debug, FromRequest)]
@@ -50,6 +50,37 @@ const MAX_AUTHORIZATION_BYTES: usize = 512;
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
+/// The token of the request's `Authorization: Bearer` header; 401 when there is none or it is
+/// malformed.
+pub fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("send a bearer token: Authorization: Bearer cp_…"))?;
+    if header.len() > MAX_AUTHORIZATION_BYTES {
+        return Err(ApiError::unauthorized(
+            "the Authorization header is too long",
+        ));
+    }
+    header
+        .to_str()
+        .ok()
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <token>'"))
+}
+
+/// The session of a token: 401 when it is unknown or revoked.
+pub async fn session(state: &AppState, token: &str) -> Result<Session, ApiError> {
+    tokens::session(&state.store, token)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -57,29 +88,7 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("send a bearer token: Authorization: Bearer cp_…")
-        })?;
-        if header.len() > MAX_AUTHORIZATION_BYTES {
-            return Err(ApiError::unauthorized(
-                "the Authorization header is too long",
-            ));
-        }
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be 'Bearer <token>'")
-            })?;
-        match tokens::authenticate(&state.store, token).await? {
-            Some(principal) => Ok(Self(principal)),
-            None => Err(ApiError::unauthorized("unknown or revoked token")),
-        }
+        let token = bearer_token(parts)?;
+        Ok(Self(session(state, token).await?.principal))
     }
 }

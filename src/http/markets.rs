@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use super::{AppState, hide_missing, require_admin, require_market, rfc3339};
+use super::{AppState, require_admin, rfc3339, visible_market};
 use crate::domain::access::{Role, Scope};
 use crate::domain::market::MarketFields;
 use crate::service::catalog;
@@ -173,16 +173,13 @@ pub async fn create_market(
 /// Read one market.
 #[utoipa::path(get, path = "/api/v1/markets/{slug}", tag = "markets", params(("slug" = String, Path, description = "Market slug")),
     security(("bearer" = [])),
-    responses((status = 200, body = MarketOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = MarketOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_market(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<axum::Json<MarketOut>, ApiError> {
-    let market = catalog::market(&state.store, &slug)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_market(&caller, &market)?;
+    let market = visible_market(&state, &caller, &slug).await?;
     Ok(axum::Json(market.into()))
 }
 
@@ -197,8 +194,8 @@ pub async fn update_market(
     ApiPath(slug): ApiPath<String>,
     ApiJson(patch): ApiJson<MarketPatch>,
 ) -> Result<axum::Json<MarketOut>, ApiError> {
+    let market = visible_market(&state, &caller, &slug).await?;
     require_admin(&caller)?;
-    let market = catalog::market(&state.store, &slug).await?;
     let fields = MarketFields::parse(
         patch.name.as_deref().unwrap_or(&market.name),
         patch.commune.as_deref().unwrap_or(&market.commune),

@@ -16,6 +16,7 @@ pub mod poster_audit;
 pub mod posters;
 pub mod stalls;
 pub mod stats;
+pub mod tokens;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Set when the server begins to shut down: long-lived streams end so connections drain.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Bumped when this process revokes a token: open event streams check theirs at once.
+    pub revocations: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl AppState {
@@ -72,7 +75,20 @@ impl AppState {
             channels,
             settings,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            revocations: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// An event stream of `session` that ends as soon as its token is revoked (at the latest at
+    /// the stream's next keep-alive tick).
+    pub fn until_revoked<S: futures_util::Stream>(
+        &self,
+        session: crate::service::tokens::Session,
+        stream: S,
+    ) -> impl futures_util::Stream<Item = S::Item> + use<S> {
+        use futures_util::StreamExt;
+        let revoked = session.revoked(self.store.clone(), KEEP_ALIVE, self.revocations.subscribe());
+        stream.take_until(Box::pin(revoked))
     }
 
     /// Ends the event streams, so a graceful shutdown does not wait for screens to disconnect.
@@ -80,6 +96,9 @@ impl AppState {
         self.stopping.send_replace(true);
     }
 }
+
+/// How often an event stream sends a keep-alive comment, and checks that its token still works.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Behaviour operators may tune.
 #[derive(Debug, Clone, Copy)]
@@ -138,8 +157,9 @@ impl Modify for BearerAuth {
 }
 
 /// Every route answers a malformed path or query with 400, and a route that takes JSON a body of
-/// another media type with 415, both in the `{code, message}` shape: documented here once for
-/// all routes rather than on each.
+/// another media type with 415, both in the `{code, message}` shape; a route behind a token
+/// answers an object out of its reach with the same 404 as a missing one. Documented here once
+/// for all routes rather than on each.
 fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let error = |description: &str| {
@@ -164,7 +184,14 @@ fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
             let responses = &mut operation.responses.responses;
+            if secured && responses.contains_key("404") {
+                responses.insert(
+                    "404".into(),
+                    error("No such object, or one out of this token's reach: the same answer for both"),
+                );
+            }
             responses
                 .entry("400".into())
                 .or_insert_with(|| error("The path or the query string is malformed"));
@@ -214,6 +241,8 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .routes(routes!(stats::market))
         .routes(routes!(stats::district))
         .routes(routes!(stats::report_csv))
+        .routes(routes!(tokens::list_tokens))
+        .routes(routes!(tokens::revoke_token))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(webhooks::receive))
@@ -292,19 +321,23 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
     }))
 }
 
-/// A failed look-up as the caller may see it: only an admin learns that an object does not exist;
-/// any other token gets the same 403 for a missing object as for one out of its reach, so ids and
-/// slugs cannot be probed.
+/// The one answer for an object the caller may not see, whether it exists or not: the same
+/// status and body for "not yours" and "does not exist", so ids and slugs cannot be probed.
+pub fn out_of_reach() -> ApiError {
+    ApiError::not_found("not found, or out of this token's reach")
+}
+
+/// A failed look-up as the caller may see it: only an admin learns which object does not exist;
+/// any other token gets [`out_of_reach`], the answer for an object it may not see.
 pub fn hide_missing(caller: &Principal, error: crate::service::ServiceError) -> ApiError {
     match error {
-        crate::service::ServiceError::NotFound(_) if !caller.is_admin() => {
-            ApiError::forbidden("this token does not reach that object")
-        }
+        crate::service::ServiceError::NotFound(_) if !caller.is_admin() => out_of_reach(),
         other => other.into(),
     }
 }
 
-/// 403 unless the caller is an admin.
+/// 403 unless the caller is an admin: for writes (and admin-only reads) on an object the caller
+/// may see, or on no object at all, so the refusal tells nothing about what exists.
 pub fn require_admin(caller: &Principal) -> Result<(), ApiError> {
     if caller.is_admin() {
         Ok(())
@@ -313,26 +346,24 @@ pub fn require_admin(caller: &Principal) -> Result<(), ApiError> {
     }
 }
 
-fn place(market: &MarketRow) -> MarketPlace<'_> {
+/// Where a market sits, for the access checks of [`Principal`].
+pub fn place(market: &MarketRow) -> MarketPlace<'_> {
     MarketPlace {
         market_id: market.id,
         district_slug: &market.district_slug,
     }
 }
 
-/// 403 unless the caller may read the whole market.
+/// [`out_of_reach`] unless the caller may read the whole market.
 pub fn require_market(caller: &Principal, market: &MarketRow) -> Result<(), ApiError> {
     if caller.can_read_market(place(market)) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!(
-            "this token does not reach market '{}'",
-            market.slug
-        )))
+        Err(out_of_reach())
     }
 }
 
-/// 403 unless the caller may read this stall.
+/// [`out_of_reach`] unless the caller may read this stall.
 pub fn require_stall(
     caller: &Principal,
     stall: &StallRow,
@@ -341,11 +372,35 @@ pub fn require_stall(
     if caller.can_read_stall(stall.id, place(market)) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!(
-            "this token does not reach stall {}",
-            stall.id
-        )))
+        Err(out_of_reach())
     }
+}
+
+/// The market by slug, if the caller may read it; [`out_of_reach`] otherwise.
+pub async fn visible_market(
+    state: &AppState,
+    caller: &Principal,
+    slug: &str,
+) -> Result<MarketRow, ApiError> {
+    let market = crate::service::catalog::market(&state.store, slug)
+        .await
+        .map_err(|e| hide_missing(caller, e))?;
+    require_market(caller, &market)?;
+    Ok(market)
+}
+
+/// The stall by id and its market, if the caller may read the stall; [`out_of_reach`]
+/// otherwise.
+pub async fn visible_stall(
+    state: &AppState,
+    caller: &Principal,
+    id: i64,
+) -> Result<(StallRow, MarketRow), ApiError> {
+    let (stall, market) = crate::service::catalog::stall(&state.store, id)
+        .await
+        .map_err(|e| hide_missing(caller, e))?;
+    require_stall(caller, &stall, &market)?;
+    Ok((stall, market))
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC (`2026-11-23T10:28:03.123Z`).

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::credits::amount_text;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, Caller};
-use super::{AppState, hide_missing, require_stall, rfc3339};
+use super::{AppState, hide_missing, rfc3339, visible_stall};
 use crate::domain::access::Scope;
 use crate::domain::day::Day;
 use crate::domain::money::Vnd;
@@ -124,10 +124,7 @@ pub async fn create_order(
     headers: HeaderMap,
     ApiJson(body): ApiJson<NewOrder>,
 ) -> Result<(StatusCode, axum::Json<OrderOut>), ApiError> {
-    let (stall, market) = catalog::stall(&state.store, id)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_stall(&caller, &stall, &market)?;
+    let (stall, market) = visible_stall(&state, &caller, id).await?;
     if !(caller.is_admin() || caller.scope == Scope::Stall(stall.id)) {
         return Err(ApiError::forbidden(
             "only the stall's vendor or an admin may issue its orders",
@@ -162,17 +159,14 @@ async fn reachable_order(
     let order = orders::order(&state.store, id)
         .await
         .map_err(|e| hide_missing(caller, e))?;
-    let (stall, market) = catalog::stall(&state.store, order.stall_id)
-        .await
-        .map_err(|e| hide_missing(caller, e))?;
-    require_stall(caller, &stall, &market)?;
+    visible_stall(state, caller, order.stall_id).await?;
     Ok(order)
 }
 
 /// An order, with its status and what it has received.
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path, description = "Order id")),
     security(("bearer" = [])),
-    responses((status = 200, body = OrderOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = OrderOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_order(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -228,16 +222,13 @@ pub fn today_out(total: DayTotal) -> TodayOut {
 /// What the stall has received today (Vietnam time).
 #[utoipa::path(get, path = "/api/v1/stalls/{id}/today", tag = "orders", params(("id" = i64, Path, description = "Stall id")),
     security(("bearer" = [])),
-    responses((status = 200, body = TodayOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = TodayOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn stall_today(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::Json<TodayOut>, ApiError> {
-    let (stall, market) = catalog::stall(&state.store, id)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_stall(&caller, &stall, &market)?;
+    let (stall, _) = visible_stall(&state, &caller, id).await?;
     let total = credits::stall_day(&state.store, stall.id, Day::of_ms(now_ms()))
         .await
         .map_err(|e| ApiError::internal(&e))?;

@@ -12,9 +12,8 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, Caller};
-use super::{AppState, hide_missing, require_stall};
+use super::{AppState, visible_stall};
 use crate::domain::poster::{self, MAX_SCANNED_CHARS, PosterAudit};
-use crate::service::catalog;
 
 /// What a scanner read from the sticker.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -71,18 +70,14 @@ pub struct PosterAuditOut {
 #[utoipa::path(post, path = "/api/v1/stalls/{id}/poster-audit", tag = "stalls",
     params(("id" = i64, Path, description = "Stall id")), request_body = PosterAuditRequest, security(("bearer" = [])),
     responses((status = 200, body = PosterAuditOut, description = "the verdict, also when the text is not a VietQR"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "empty or over 512 characters")))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "empty or over 512 characters")))]
 pub async fn audit_poster(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<PosterAuditRequest>,
 ) -> Result<axum::Json<PosterAuditOut>, ApiError> {
-    let (stall, market) = catalog::stall(&state.store, id)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_stall(&caller, &stall, &market)?;
+    let (stall, _) = visible_stall(&state, &caller, id).await?;
     let length = body.payload.chars().count();
     if length > MAX_SCANNED_CHARS {
         return Err(ApiError::invalid(format!(

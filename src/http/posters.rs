@@ -11,9 +11,8 @@ use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery, Caller};
-use super::{AppState, hide_missing, require_market};
+use super::{AppState, place, visible_market, visible_stall};
 use crate::posters::PosterSize;
-use crate::service::catalog;
 use crate::service::posters::{self, Format};
 
 /// Poster parameters.
@@ -70,10 +69,12 @@ async fn stall_poster(
     format: Format,
 ) -> Result<Response, ApiError> {
     let size = size(query)?;
-    let (stall, market) = catalog::stall(&state.store, id)
-        .await
-        .map_err(|e| hide_missing(&caller.0, e))?;
-    require_market(&caller.0, &market)?;
+    let (stall, market) = visible_stall(state, &caller.0, id).await?;
+    if !caller.0.can_read_market(place(&market)) {
+        return Err(ApiError::forbidden(
+            "only a board or an admin token may print posters",
+        ));
+    }
     let print = posters::stall_poster(&state.store, &stall, size, format).await?;
     print.record(&state.store).await?;
     let (content_type, extension) = match format {
@@ -119,7 +120,7 @@ pub async fn stall_poster_png(
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/posters.pdf", tag = "posters",
     params(("slug" = String, Path, description = "Market slug"), PosterQuery), security(("bearer" = [])),
     responses((status = 200, description = "PDF, one page per stall", content_type = "application/pdf"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "No stall has a linked account"), (status = 422, body = ErrorBody)))]
 pub async fn market_posters_pdf(
     State(state): State<AppState>,
@@ -128,10 +129,7 @@ pub async fn market_posters_pdf(
     ApiQuery(query): ApiQuery<PosterQuery>,
 ) -> Result<Response, ApiError> {
     let size = size(&query)?;
-    let market = catalog::market(&state.store, &slug)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_market(&caller, &market)?;
+    let market = visible_market(&state, &caller, &slug).await?;
     let made = posters::market_posters(&state.store, &market, None, size, |_, _| {}).await?;
     made.record(&state.store).await?;
     if made.printed.is_empty() {

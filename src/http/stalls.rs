@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, Caller};
-use super::{AppState, hide_missing, require_admin, require_market, require_stall, rfc3339};
+use super::{AppState, require_admin, rfc3339, visible_market, visible_stall};
 use crate::domain::poster::PosterStatus;
 use crate::domain::stall::{StallInput, StallStatus};
 use crate::domain::vietqr::Service;
@@ -221,17 +221,14 @@ fn parse_status(text: Option<&str>) -> Result<Option<StallStatus>, ApiError> {
 /// List a market's stalls.
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/stalls", tag = "stalls",
     params(("slug" = String, Path, description = "Market slug"), StallQuery), security(("bearer" = [])),
-    responses((status = 200, body = StallList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = StallList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_stalls(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(slug): ApiPath<String>,
     ApiQuery(query): ApiQuery<StallQuery>,
 ) -> Result<axum::Json<StallList>, ApiError> {
-    let market = catalog::market(&state.store, &slug)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_market(&caller, &market)?;
+    let market = visible_market(&state, &caller, &slug).await?;
     let status = parse_status(query.status.as_deref())?;
     let poster = query
         .poster_status
@@ -289,8 +286,8 @@ pub async fn create_stall(
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<NewStall>,
 ) -> Result<(StatusCode, axum::Json<StallOut>), ApiError> {
+    let market = visible_market(&state, &caller, &slug).await?;
     require_admin(&caller)?;
-    let market = catalog::market(&state.store, &slug).await?;
     let payee = body.payee.as_ref();
     let input = StallInput {
         code: &body.code,
@@ -314,16 +311,13 @@ pub async fn create_stall(
 /// Read one stall.
 #[utoipa::path(get, path = "/api/v1/stalls/{id}", tag = "stalls", params(("id" = i64, Path, description = "Stall id")),
     security(("bearer" = [])),
-    responses((status = 200, body = StallOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = StallOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_stall(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::Json<StallOut>, ApiError> {
-    let (stall, market) = catalog::stall(&state.store, id)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_stall(&caller, &stall, &market)?;
+    let (stall, market) = visible_stall(&state, &caller, id).await?;
     Ok(axum::Json(stall_out(stall, &market.slug)))
 }
 
@@ -338,8 +332,8 @@ pub async fn update_stall(
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<StallPatch>,
 ) -> Result<axum::Json<StallOut>, ApiError> {
+    let (stall, market) = visible_stall(&state, &caller, id).await?;
     require_admin(&caller)?;
-    let (stall, market) = catalog::stall(&state.store, id).await?;
     let phone = match &patch.phone {
         Some(phone) => phone.as_deref(),
         None => stall.phone.as_deref(),
@@ -389,10 +383,7 @@ async fn stall_matrix(
     id: i64,
     query: &QrQuery,
 ) -> Result<(QrMatrix, Layout), ApiError> {
-    let (stall, market) = catalog::stall(&state.store, id)
-        .await
-        .map_err(|e| hide_missing(&caller.0, e))?;
-    require_stall(&caller.0, &stall, &market)?;
+    let (stall, _) = visible_stall(state, &caller.0, id).await?;
     let module_px = query.module_px.unwrap_or(8);
     if !(1..=40).contains(&module_px) {
         return Err(ApiError::invalid("module_px must be between 1 and 40"));
@@ -421,7 +412,7 @@ async fn stall_matrix(
 #[utoipa::path(get, path = "/api/v1/stalls/{id}/qr.svg", tag = "stalls", params(("id" = i64, Path, description = "Stall id"), QrQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "SVG image", content_type = "image/svg+xml"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody)))]
 pub async fn stall_qr_svg(
     State(state): State<AppState>,
     caller: Caller,
@@ -440,7 +431,7 @@ pub async fn stall_qr_svg(
 #[utoipa::path(get, path = "/api/v1/stalls/{id}/qr.png", tag = "stalls", params(("id" = i64, Path, description = "Stall id"), QrQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "PNG image", content_type = "image/png"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody)))]
 pub async fn stall_qr_png(
     State(state): State<AppState>,
     caller: Caller,
@@ -482,6 +473,7 @@ pub async fn import_stalls(
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
 ) -> Result<axum::Json<ImportReport>, ApiError> {
+    let market = visible_market(&state, &caller, &slug).await?;
     require_admin(&caller)?;
     let content_type = headers
         .get(CONTENT_TYPE)
@@ -501,7 +493,6 @@ pub async fn import_stalls(
             "send the spreadsheet as text/csv (UTF-8)",
         ));
     }
-    let market = catalog::market(&state.store, &slug).await?;
     let report = import::import_stalls(&state.store, &market, &body, query.dry_run).await?;
     if !report.errors.is_empty() {
         return Err(ApiError::import_rejected(report.errors));
@@ -513,16 +504,13 @@ pub async fn import_stalls(
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/stalls.csv", tag = "stalls", params(("slug" = String, Path, description = "Market slug")),
     security(("bearer" = [])),
     responses((status = 200, description = "UTF-8 CSV", content_type = "text/csv"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody)))]
 pub async fn export_stalls(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let market = catalog::market(&state.store, &slug)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_market(&caller, &market)?;
+    let market = visible_market(&state, &caller, &slug).await?;
     let rows = stalls::all_in_market(&state.store, market.id)
         .await
         .map_err(|e| ApiError::internal(&e))?;

@@ -15,12 +15,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::credits::DayOut;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery, Caller};
-use super::{AppState, hide_missing, require_market};
+use super::{AppState, hide_missing, out_of_reach, visible_market};
 use crate::domain::access::{Principal, Role, Scope};
 use crate::domain::adoption::{Adoption, Share};
 use crate::domain::day::Day;
 use crate::domain::stats::{Recent, Tally, Totals};
-use crate::service::catalog;
 use crate::service::stats::{self as figures, Ask, DistrictFigures, MarketFigures};
 use crate::store::credits::DailyRow;
 use crate::store::now_ms;
@@ -378,7 +377,7 @@ pub fn can_read_district(caller: &Principal, slug: &str) -> bool {
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/stats", tag = "boards",
     params(("slug" = String, Path, description = "Market slug"), StatsQuery), security(("bearer" = [])),
     responses((status = 200, body = MarketStats), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn market(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -386,10 +385,7 @@ pub async fn market(
     ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<axum::Json<MarketStats>, ApiError> {
     let ask = query.ask()?;
-    let market = catalog::market(&state.store, &slug)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_market(&caller, &market)?;
+    let market = visible_market(&state, &caller, &slug).await?;
     let figures = figures::of_market(&state.store, market, ask).await?;
     Ok(axum::Json(market_stats(&figures, ask)))
 }
@@ -398,7 +394,7 @@ pub async fn market(
 #[utoipa::path(get, path = "/api/v1/districts/{slug}/stats", tag = "boards",
     params(("slug" = String, Path, description = "District slug"), StatsQuery), security(("bearer" = [])),
     responses((status = 200, body = DistrictStats), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn district(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -407,9 +403,7 @@ pub async fn district(
 ) -> Result<axum::Json<DistrictStats>, ApiError> {
     let ask = query.ask()?;
     if !can_read_district(&caller, &slug) {
-        return Err(ApiError::forbidden(format!(
-            "this token does not reach district '{slug}'"
-        )));
+        return Err(out_of_reach());
     }
     let figures = figures::of_district(&state.store, &slug, ask)
         .await
@@ -544,8 +538,7 @@ fn csv_bytes<'a>(
 #[utoipa::path(get, path = "/api/v1/markets/{slug}/report.csv", tag = "boards",
     params(("slug" = String, Path, description = "Market slug"), ReportQuery), security(("bearer" = [])),
     responses((status = 200, description = "CSV, stalls in id order, then `(unmatched)` and `(total)`", content_type = "text/csv"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn report_csv(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -557,10 +550,7 @@ pub async fn report_csv(
         None => Day::of_ms(now_ms()).to_string()[..7].to_owned(),
     };
     let days = month_days(&month).ok_or_else(|| ApiError::invalid("month must be YYYY-MM"))?;
-    let market = catalog::market(&state.store, &slug)
-        .await
-        .map_err(|e| hide_missing(&caller, e))?;
-    require_market(&caller, &market)?;
+    let market = visible_market(&state, &caller, &slug).await?;
     let filename = format!("{}-{month}.csv", market.slug);
     let snapshot = Snapshot::begin(&state.store)
         .await

@@ -1,7 +1,8 @@
-//! Bearer tokens: made once and shown once, stored as SHA-256 digests, checked on each request.
+//! Bearer tokens: made once and shown once, stored as SHA-256 digests, checked on each request,
+//! revoked by id (a revoked token fails its very next request).
 
 use crate::domain::access::{Principal, Role, Scope, token_hash, token_text};
-use crate::store::tokens::{self, NewToken};
+use crate::store::tokens::{self, NewToken, TokenRow};
 use crate::store::{Store, now_ms};
 
 use super::ServiceError;
@@ -22,9 +23,11 @@ pub struct TokenRequest {
     pub label: String,
 }
 
-/// A token just made: its text (shown once) and what it reaches.
+/// A token just made: its id, its text (shown once) and what it reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedToken {
+    /// Its id, to list or revoke it by.
+    pub id: i64,
     /// The bearer token; only its digest is stored.
     pub token: String,
     /// Its role and scope.
@@ -84,8 +87,9 @@ pub async fn create(store: &Store, request: &TokenRequest) -> Result<IssuedToken
         stall_id,
         label: &request.label,
     };
-    tokens::insert(store, &new, now_ms()).await?;
+    let id = tokens::insert(store, &new, now_ms()).await?;
     Ok(IssuedToken {
+        id,
         token,
         principal: Principal { role, scope },
     })
@@ -112,9 +116,66 @@ async fn resolve_stall(
     }
 }
 
-/// The caller a bearer token stands for, or `None` when it is unknown.
+/// Every token made, revoked ones included (never a token's text or digest).
+pub async fn list(store: &Store) -> Result<Vec<TokenRow>, ServiceError> {
+    Ok(tokens::all(store).await?)
+}
+
+/// Revokes a token by id: from its next request on it is refused as unknown. Revoking a revoked
+/// token changes nothing.
+pub async fn revoke(store: &Store, id: i64) -> Result<TokenRow, ServiceError> {
+    tokens::revoke(store, id, now_ms())
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("token {id}")))
+}
+
+/// A working token: who it stands for, and its digest, to ask later whether it still works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The caller.
+    pub principal: Principal,
+    digest: String,
+}
+
+impl Session {
+    /// Whether the token still works (it has not been revoked since).
+    pub async fn still_valid(&self, store: &Store) -> Result<bool, ServiceError> {
+        Ok(tokens::by_digest(store, &self.digest).await?.is_some())
+    }
+
+    /// Completes once the token is found revoked: checked every `every`, and whenever
+    /// `revocations` changes (this process revoked a token). An event stream ends on it.
+    pub async fn revoked(
+        self,
+        store: Store,
+        every: std::time::Duration,
+        mut revocations: tokio::sync::watch::Receiver<u64>,
+    ) {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                changed = revocations.changed() => if changed.is_err() {
+                    // No more news from this process: the clock alone from now on.
+                    tick.tick().await;
+                },
+            }
+            if matches!(self.still_valid(&store).await, Ok(false)) {
+                return;
+            }
+        }
+    }
+}
+
+/// The caller a bearer token stands for, or `None` when it is unknown or revoked.
 pub async fn authenticate(store: &Store, token: &str) -> Result<Option<Principal>, ServiceError> {
-    let Some(row) = tokens::by_digest(store, &token_hash(token)).await? else {
+    Ok(session(store, token).await?.map(|s| s.principal))
+}
+
+/// The session of a bearer token, or `None` when it is unknown or revoked.
+pub async fn session(store: &Store, token: &str) -> Result<Option<Session>, ServiceError> {
+    let digest = token_hash(token);
+    let Some(row) = tokens::by_digest(store, &digest).await? else {
         return Ok(None);
     };
     let role = Role::parse(&row.role);
@@ -125,5 +186,8 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Option<Principal
         (Some(Role::Vendor), _, _, Some(id)) => Scope::Stall(id),
         _ => return Ok(None),
     };
-    Ok(role.map(|role| Principal { role, scope }))
+    Ok(role.map(|role| Session {
+        principal: Principal { role, scope },
+        digest,
+    }))
 }

@@ -23,3 +23,4 @@ mod posters;
 mod scan;
 mod service_cli;
 mod snapshot;
+mod tenancy;

@@ -169,8 +169,8 @@ async fn boards_see_only_their_own_market_or_district() {
     own.expect(StatusCode::OK);
     let other = get_with_cookie(&app, "/boards/cho-quang-oai", &cho_mo).await;
     let missing = get_with_cookie(&app, "/boards/no-such-market", &cho_mo).await;
-    assert_eq!(other.status, StatusCode::FORBIDDEN);
-    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(
         other.text(),
         missing.text(),
@@ -178,9 +178,9 @@ async fn boards_see_only_their_own_market_or_district() {
     );
     assert!(!other.text().contains("Quảng Oai"));
     let district = get_with_cookie(&app, "/districts/ba-vi", &cho_mo).await;
-    assert_eq!(district.status, StatusCode::FORBIDDEN);
+    assert_eq!(district.status, StatusCode::NOT_FOUND);
     let stream = get_with_cookie(&app, "/boards/cho-quang-oai/events", &cho_mo).await;
-    assert_eq!(stream.status, StatusCode::FORBIDDEN);
+    assert_eq!(stream.status, StatusCode::NOT_FOUND);
 
     // The market list shows only its market.
     let index = get_with_cookie(&app, "/", &cho_mo).await.text();

@@ -56,7 +56,7 @@ async fn the_demo_serves_both_ba_vi_markets_and_keeps_vendors_to_their_stall() {
     let (status, error) = server
         .get(&format!("/api/v1/stalls/{}", own + 1), &server.vendor)
         .await;
-    assert_eq!((status, error["code"].as_str()), (403, Some("forbidden")));
+    assert_eq!((status, error["code"].as_str()), (404, Some("not_found")));
     assert_eq!(server.get("/api/v1/markets", &server.vendor).await.0, 403);
     assert!(server.stop(), "SIGTERM shuts the server down cleanly");
 

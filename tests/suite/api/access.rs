@@ -1,6 +1,7 @@
 //! Object-level access on every endpoint: a token reaches only its own market, district or stall;
-//! no token or a bad one is a 401, an object out of reach or a write without the role is a 403,
-//! and a refused request changes nothing.
+//! no token or a bad one is a 401, an object out of reach is the same 404 as one that does not
+//! exist, a write without the role on an object the token sees is a 403, and a refused request
+//! changes nothing.
 //!
 //! The endpoints are one table ([`endpoints`]); every test sends each of them to every object of
 //! one small world (two districts, three markets, two stalls each), so a new endpoint is one line.
@@ -647,6 +648,22 @@ impl Reach {
         }
     }
 
+    /// Whether the token sees the request's object at all (a collection, such as the market
+    /// list, is seen by everyone): what it does not see is a 404, what it sees without the role
+    /// to act on it a 403.
+    fn sees(&self, target: &Target) -> bool {
+        match (self, target.district, target.market) {
+            (Self::All, ..) => true,
+            (Self::District(own, _), Some(district), _) => *own == district,
+            (_, Some(_), _) => false,
+            (Self::Markets(slugs) | Self::District(_, slugs), None, Some(market)) => {
+                slugs.contains(&market)
+            }
+            (Self::Stall(id), None, Some(_)) => target.stall == Some(*id),
+            (_, None, None) => true,
+        }
+    }
+
     fn expected(&self, endpoint: &Endpoint, target: &Target) -> StatusCode {
         let reached = match self {
             Self::All => return endpoint.ok,
@@ -669,13 +686,15 @@ impl Reach {
         };
         if reached {
             StatusCode::OK
-        } else {
+        } else if self.sees(target) {
             StatusCode::FORBIDDEN
+        } else {
+            StatusCode::NOT_FOUND
         }
     }
 }
 
-/// Asserts the status and, for a 401 or 403, the `{code, message}` body.
+/// Asserts the status and, for a 401, 403 or 404, the `{code, message}` body.
 #[track_caller]
 fn check(reply: &Reply, expected: StatusCode, name: &str) {
     assert_eq!(
@@ -687,6 +706,7 @@ fn check(reply: &Reply, expected: StatusCode, name: &str) {
     let code = match expected {
         StatusCode::UNAUTHORIZED => "unauthorized",
         StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
         _ => return,
     };
     let json = reply.json();
@@ -873,28 +893,38 @@ async fn a_missing_object_looks_the_same_as_one_out_of_reach() {
     let other = app.create_stall("cho-son-tay", "S01").await;
     let vendor = app.token("vendor", None, None, Some(own)).await;
     let board = app.token("board", Some("cho-mo"), None, None).await;
-    for path in [
-        format!("/api/v1/stalls/{other}"),
-        "/api/v1/stalls/999999".to_owned(),
-    ] {
-        app.get(&path, Some(&vendor))
-            .await
-            .expect_error(StatusCode::FORBIDDEN, "forbidden");
-        app.get(&format!("{path}/qr.png"), Some(&vendor))
-            .await
-            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+    let same = |path: String, out_of_reach: Reply, missing: Reply| {
+        let json = out_of_reach.expect_error(StatusCode::NOT_FOUND, "not_found");
+        assert_eq!(
+            out_of_reach.body, missing.body,
+            "{path}: not yours reads byte for byte as does not exist: {json}"
+        );
+    };
+    for suffix in ["", "/qr.png", "/credits", "/today"] {
+        let path = format!("/api/v1/stalls/{other}{suffix}");
+        let missing = format!("/api/v1/stalls/999999{suffix}");
+        same(
+            path.clone(),
+            app.get(&path, Some(&vendor)).await,
+            app.get(&missing, Some(&vendor)).await,
+        );
     }
-    for slug in ["cho-son-tay", "cho-nowhere"] {
-        for suffix in ["", "/stalls", "/stalls.csv", "/stats", "/report.csv"] {
-            let path = format!("/api/v1/markets/{slug}{suffix}");
-            app.get(&path, Some(&board))
-                .await
-                .expect_error(StatusCode::FORBIDDEN, "forbidden");
-        }
+    for suffix in ["", "/stalls", "/stalls.csv", "/stats", "/report.csv"] {
+        let path = format!("/api/v1/markets/cho-son-tay{suffix}");
+        let missing = format!("/api/v1/markets/cho-nowhere{suffix}");
+        same(
+            path.clone(),
+            app.get(&path, Some(&board)).await,
+            app.get(&missing, Some(&board)).await,
+        );
     }
-    app.get("/api/v1/districts/nowhere/stats", Some(&board))
-        .await
-        .expect_error(StatusCode::FORBIDDEN, "forbidden");
+    same(
+        "/api/v1/districts/son-tay/stats".into(),
+        app.get("/api/v1/districts/son-tay/stats", Some(&board))
+            .await,
+        app.get("/api/v1/districts/nowhere/stats", Some(&board))
+            .await,
+    );
     // An admin is told the truth.
     for path in [
         "/api/v1/stalls/999999",

@@ -1017,11 +1017,11 @@ async fn boards_read_the_figures_of_their_own_market_or_district_only() {
             let reply = app.get(&path, Some(token)).await;
             assert_eq!(
                 reply.status,
-                StatusCode::FORBIDDEN,
+                StatusCode::NOT_FOUND,
                 "{who}: {path}: {}",
                 reply.text()
             );
-            reply.expect_error(StatusCode::FORBIDDEN, "forbidden");
+            reply.expect_error(StatusCode::NOT_FOUND, "not_found");
         }
     }
     let quang_oai = get_json(&app, &market("cho-quang-oai"), &board_ba_vi).await;

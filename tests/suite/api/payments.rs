@@ -395,10 +395,14 @@ async fn only_the_stalls_vendor_or_an_admin_issues_orders_and_only_for_a_linked_
 
     let other_vendor = m.app.token("vendor", None, None, Some(other)).await;
     let board = m.app.token("board", Some("cho-mo"), None, None).await;
-    for token in [&other_vendor, &board] {
-        let reply = m.app.post_json(&orders(stall), Some(token), &body).await;
-        reply.expect_error(StatusCode::FORBIDDEN, "forbidden");
-    }
+    // Another vendor does not see the stall; its market's board sees it but may not sell.
+    let reply = m
+        .app
+        .post_json(&orders(stall), Some(&other_vendor), &body)
+        .await;
+    reply.expect_error(StatusCode::NOT_FOUND, "not_found");
+    let reply = m.app.post_json(&orders(stall), Some(&board), &body).await;
+    reply.expect_error(StatusCode::FORBIDDEN, "forbidden");
     let reply = m.app.post_json(&orders(stall), None, &body).await;
     reply.expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
 
@@ -408,8 +412,11 @@ async fn only_the_stalls_vendor_or_an_admin_issues_orders_and_only_for_a_linked_
     m.app
         .get(&format!("/api/v1/orders/{id}"), Some(&other_vendor))
         .await
-        .expect_error(StatusCode::FORBIDDEN, "forbidden");
-    for token in [&other_vendor, &board] {
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
+    for (token, status, code) in [
+        (&other_vendor, StatusCode::NOT_FOUND, "not_found"),
+        (&board, StatusCode::FORBIDDEN, "forbidden"),
+    ] {
         m.app
             .post_json(
                 &format!("/api/v1/orders/{id}/cancel"),
@@ -417,7 +424,7 @@ async fn only_the_stalls_vendor_or_an_admin_issues_orders_and_only_for_a_linked_
                 &json!({}),
             )
             .await
-            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+            .expect_error(status, code);
     }
     assert_eq!(m.get_order(&order).await["status"], "pending");
 }
@@ -923,7 +930,7 @@ async fn a_market_never_pays_the_orders_of_another_market() {
     m.app
         .get("/api/v1/markets/cho-quang-oai/credits", Some(&board))
         .await
-        .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]
@@ -1033,7 +1040,7 @@ async fn a_vendor_screen_hears_its_own_payments_as_they_land() {
     m.app
         .get(&format!("{events}?access_token={other_vendor}"), None)
         .await
-        .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
     m.app
         .get(&events, None)
         .await
@@ -1158,7 +1165,7 @@ async fn a_stall_counts_todays_takings_and_a_vendor_token_knows_its_stall() {
     m.app
         .get(&format!("/api/v1/stalls/{other}/today"), Some(&vendor))
         .await
-        .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
 
     let me = m
         .app
@@ -1283,7 +1290,7 @@ async fn exports_give_boards_amounts_but_never_who_paid() {
     m.app
         .get("/api/v1/markets/cho-mo/credits.csv", Some(&vendor))
         .await
-        .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]

@@ -317,11 +317,11 @@ async fn only_those_who_read_the_stall_may_audit_its_poster() {
         let reply = audit(&app, stall, token, &payload).await;
         assert_eq!(
             reply.status,
-            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
             "{who}: {}",
             reply.text()
         );
-        assert_eq!(reply.json()["code"], "forbidden", "{who}");
+        assert_eq!(reply.json()["code"], "not_found", "{who}");
     }
     let anonymous = app
         .post_json(

@@ -224,15 +224,19 @@ async fn admins_make_channels_whose_secrets_are_shown_once() {
     let stall = m.stall("A01", "1012345678").await;
     let vendor = m.app.token("vendor", None, None, Some(stall)).await;
     let board = m.app.token("board", Some("cho-mo"), None, None).await;
-    for token in [&vendor, &board] {
+    // The market's board sees the market but not its channels; a vendor does not see the market.
+    for (token, status, code) in [
+        (&vendor, StatusCode::NOT_FOUND, "not_found"),
+        (&board, StatusCode::FORBIDDEN, "forbidden"),
+    ] {
         m.app
             .get(path, Some(token))
             .await
-            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+            .expect_error(status, code);
         m.app
             .post_json(path, Some(token), &json!({"provider": "chopay"}))
             .await
-            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+            .expect_error(status, code);
     }
     m.app
         .get(path, None)
