@@ -134,6 +134,13 @@ fn check_report(text: &str) -> usize {
     c
 }
 
+/// A board's read, which must succeed.
+async fn read(market: &Market, path: &str, board: &str) -> crate::app::Reply {
+    let reply = market.app.get(path, Some(board)).await;
+    reply.expect(StatusCode::OK);
+    reply
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn board_figures_add_up_in_every_read_while_payments_land() {
     let market = Arc::new(Market::new().await);
@@ -177,20 +184,12 @@ async fn board_figures_add_up_in_every_read_while_payments_land() {
     let mut seen = std::collections::BTreeSet::new();
     let mut reads = 0;
     while !done.load(Ordering::SeqCst) {
-        let stats = market
-            .app
-            .get("/api/v1/markets/cho-mo/stats", Some(&board))
-            .await
-            .expect(StatusCode::OK)
-            .json();
-        seen.insert(check_stats(&stats));
-        let text = market
-            .app
-            .get(&report, Some(&board))
-            .await
-            .expect(StatusCode::OK)
-            .text();
-        seen.insert(check_report(&text));
+        seen.insert(check_stats(
+            &read(&market, "/api/v1/markets/cho-mo/stats", &board)
+                .await
+                .json(),
+        ));
+        seen.insert(check_report(&read(&market, &report, &board).await.text()));
         assert_books_balance(&market.app.store).await;
         reads += 1;
     }
@@ -202,19 +201,11 @@ async fn board_figures_add_up_in_every_read_while_payments_land() {
         between >= 2,
         "only {between} reads saw a partial ledger in {reads} rounds: {seen:?}"
     );
-    let stats = market
-        .app
-        .get("/api/v1/markets/cho-mo/stats", Some(&board))
+    let stats = read(&market, "/api/v1/markets/cho-mo/stats", &board)
         .await
-        .expect(StatusCode::OK)
         .json();
     assert_eq!(check_stats(&stats), CREDITS);
-    let text = market
-        .app
-        .get(&report, Some(&board))
-        .await
-        .expect(StatusCode::OK)
-        .text();
+    let text = read(&market, &report, &board).await.text();
     assert_eq!(check_report(&text), CREDITS);
     assert_books_balance(&market.app.store).await;
 }
