@@ -26,19 +26,20 @@
 //! with the server. `CALLBACKS_CLIENT=reqwest` uses a pooled reqwest client instead.
 //!
 //! Per configuration: a fresh database, a warm-up (`CALLBACKS_WARMUP`, 2 s), then a measured
-//! phase (`CALLBACKS_SECONDS`, 5 s). Reported: deliveries/s, p50/p99/max latency of the measured
-//! phase, answers other than 200 (all phases), whether the rows in the table (`credits` or the
-//! naive table) equal the 200 answers (all phases), the deadlocks PostgreSQL counted in the run's
-//! database (`pg_stat_database`), and the CPU other processes used meanwhile (`other cpu %`, from
-//! `/proc`: anything well above 0 means the machine was shared and the row should be re-run). The
-//! line printed per run also splits the CPU (client, server runtime, SQLite worker threads,
+//! phase (`CALLBACKS_SECONDS`, 5 s). Reported: deliveries/s, their ratio to the bare handler's in
+//! the same run (`× bare`, at the same K), p50/p99/max latency of the measured phase, answers
+//! other than 200 (all phases), whether the rows in the table (`credits` or the naive table)
+//! equal the 200 answers (all phases), the deadlocks PostgreSQL counted in the run's database
+//! (`pg_stat_database`), and the CPU other processes used meanwhile (`other cpu %`, from `/proc`:
+//! anything well above 0 means the machine was shared and the row should be re-run). The line
+//! printed per run also splits the CPU (client, server runtime, SQLite worker threads,
 //! PostgreSQL, kernel threads, irq) and counts context switches per delivery.
 //!
 //! Not measured: logging. `chopay serve` installs a `tracing` fmt subscriber (level info, so the
 //! per-request spans are built but nothing is printed per request); here no subscriber is
 //! installed (except in the `trace` runs), which makes the in-process server slightly cheaper.
 //!
-//! Extra tables: `batch-<backend>` times `store::ledger::record_batch` directly at fixed batch
+//! Extra tables: `batch-<backend>` times a `store::ledger::Writer` directly at fixed batch
 //! sizes (what one ledger batch costs), and `trace` (only when asked for) re-runs chopay with a
 //! `tracing` layer on sqlx's statement events to show where its database time goes under load,
 //! statement by statement (it perturbs the run a little).
@@ -1561,6 +1562,20 @@ fn run(scenario: Scenario, k: usize, config: &Config, trace: Option<&Arc<SqlTrac
     }
 }
 
+/// A row's rate as a fraction of the bare handler's in the same run: at the same K if it ran,
+/// else at the largest K it ran at; `-` without a bare row.
+fn ratio_to_bare(row: &Row, rows: &[Row]) -> String {
+    let bare: Vec<&Row> = rows.iter().filter(|r| r.scenario == "bare").collect();
+    let reference = bare
+        .iter()
+        .find(|r| r.k == row.k)
+        .or_else(|| bare.iter().max_by_key(|r| r.k));
+    match reference {
+        Some(bare) if bare.rate > 0.0 => format!("{:.3}", row.rate / bare.rate),
+        _ => "-".to_owned(),
+    }
+}
+
 fn verdict(rows: i64, ok: u64) -> String {
     if u64::try_from(rows).is_ok_and(|r| r == ok) {
         format!("yes ({rows})")
@@ -1569,7 +1584,9 @@ fn verdict(rows: i64, ok: u64) -> String {
     }
 }
 
-/// `record_batch` timed directly at fixed batch sizes, and an empty write transaction.
+/// A ledger writer timed directly at fixed batch sizes (one writer kept across batches, as the
+/// service keeps it), the bytes this process wrote per credit meanwhile (SQLite: the WAL), and an
+/// empty write transaction.
 fn batch_table(backend: Backend, config: &Config) {
     let rt = runtime(2, "bench-server");
     let db = rt.block_on(fresh_db(backend, config));
@@ -1617,12 +1634,14 @@ fn batch_table(backend: Backend, config: &Config) {
             "  {label}: one-statement write transaction (BEGIN, UPDATE, COMMIT): {empty:.3} ms"
         );
         println!(
-            "  {:<10} {:>8} {:>12} {:>14} {:>18}",
-            "batch", "reps", "ms/batch", "µs/credit", "credits/s (1 writer)"
+            "  {:<10} {:>8} {:>12} {:>14} {:>18} {:>16}",
+            "batch", "reps", "ms/batch", "µs/credit", "credits/s (1 writer)", "KiB written/credit"
         );
+        let mut writer = ledger::Writer::new(seeded.store.clone());
         for size in BATCH_SIZES {
             let reps = (2048 / size).clamp(8, 200);
             let mut total = Duration::ZERO;
+            let mut written = 0_u64;
             for _ in 0..reps {
                 let credits: Vec<(BankCredit, Vec<u8>)> = (0..size)
                     .map(|_| {
@@ -1656,25 +1675,39 @@ fn batch_table(backend: Backend, config: &Config) {
                         received_at_ms: received,
                     })
                     .collect();
+                let bytes_before = bytes_written();
                 let start = Instant::now();
-                let recorded = ledger::record_batch(&seeded.store, &inputs, now_ms())
-                    .await
-                    .expect("record_batch");
+                let recorded = writer.record(&inputs, now_ms()).await.expect("record");
                 total += start.elapsed();
+                written += bytes_written() - bytes_before;
                 assert_eq!(recorded.len(), size);
             }
             let per_batch = total.as_secs_f64() / f64::from(u32::try_from(reps).unwrap_or(1));
             println!(
-                "  {size:<10} {reps:>8} {:>12.3} {:>14.1} {:>18.0}",
+                "  {size:<10} {reps:>8} {:>12.3} {:>14.1} {:>18.0} {:>16.1}",
                 per_batch * 1000.0,
                 per_batch * 1e6 / size as f64,
-                size as f64 / per_batch
+                size as f64 / per_batch,
+                written as f64 / 1024.0 / (reps * size) as f64
             );
         }
+        drop(writer);
         seeded.store.close().await;
     });
     rt.shutdown_timeout(Duration::from_secs(2));
     let _ = runtime(1, "bench-admin").block_on(drop_db(db));
+}
+
+/// Bytes this process has handed to `write`-like calls so far (`wchar` in `/proc/self/io`).
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|line| line.strip_prefix("wchar: ").map(str::to_owned))
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn main() {
@@ -1758,11 +1791,12 @@ fn main() {
     if !rows.is_empty() {
         println!();
         println!(
-            "| {:<21} | {:<36} | {:>3} | {:>12} | {:>7} | {:>7} | {:>8} | {:>7} | {:<14} | {:>9} | {:>11} |",
+            "| {:<21} | {:<36} | {:>3} | {:>12} | {:>7} | {:>7} | {:>7} | {:>8} | {:>7} | {:<14} | {:>9} | {:>11} |",
             "scenario",
             "backend",
             "K",
             "deliveries/s",
+            "× bare",
             "p50 ms",
             "p99 ms",
             "max ms",
@@ -1772,16 +1806,17 @@ fn main() {
             "other cpu %"
         );
         println!(
-            "|{:-<23}|{:-<38}|{:->5}|{:->14}|{:->9}|{:->9}|{:->10}|{:->9}|{:-<16}|{:->11}|{:->13}|",
-            "", "", "", "", "", "", "", "", "", "", ""
+            "|{:-<23}|{:-<38}|{:->5}|{:->14}|{:->9}|{:->9}|{:->9}|{:->10}|{:->9}|{:-<16}|{:->11}|{:->13}|",
+            "", "", "", "", "", "", "", "", "", "", "", ""
         );
         for row in &rows {
             println!(
-                "| {:<21} | {:<36} | {:>3} | {:>12.0} | {:>7.2} | {:>7.2} | {:>8.2} | {:>7} | {:<14} | {:>9} | {:>11.0} |",
+                "| {:<21} | {:<36} | {:>3} | {:>12.0} | {:>7} | {:>7.2} | {:>7.2} | {:>8.2} | {:>7} | {:<14} | {:>9} | {:>11.0} |",
                 row.scenario,
                 row.backend,
                 row.k,
                 row.rate,
+                ratio_to_bare(row, &rows),
                 row.p50_ms,
                 row.p99_ms,
                 row.max_ms,
@@ -1795,7 +1830,7 @@ fn main() {
     for backend in batches {
         println!();
         println!(
-            "batch-{}: store::ledger::record_batch timed directly ({} orders)",
+            "batch-{}: a store::ledger::Writer timed directly ({} orders)",
             backend.name(),
             config.orders
         );

@@ -94,6 +94,12 @@ pub enum StoreError {
     /// Anything else from the database.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Anything from the SQLite ledger writer's own connection.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The thread that records a SQLite batch stopped before answering.
+    #[error("the ledger writer stopped: {0}")]
+    WriterGone(String),
 }
 
 /// Why settings read off a database would let an acknowledged commit be lost, if they would.
@@ -236,10 +242,10 @@ const STATEMENT_CACHE: usize = 1024;
 /// Page cache per SQLite connection, in KiB (negative: a size, not a page count). The default,
 /// 2 MiB, makes a board's stall lines over a million credits wait on the disk cache: 21 ms
 /// against 9 ms with 16 MiB (`benches/stats.rs`). Eight connections: at most 128 MiB.
-const SQLITE_CACHE_KIB: &str = "-16384";
+pub(crate) const SQLITE_CACHE_KIB: &str = "-16384";
 
 /// How long a SQLite writer waits for the lock before giving up.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Store {
     /// Connects to `url`: `sqlite://PATH` (created if missing) or `postgres://…`.

@@ -5,10 +5,12 @@
 //!   in a fixed order, each order's paid total carried from one credit to the next), what to
 //!   write, and the answers. No I/O.
 //! - [`sql`]: the batch statements, written once for both backends.
+//! - [`sqlite`]: SQLite, in one `BEGIN IMMEDIATE` transaction on a blocking thread, over the
+//!   writer's own connection, row by row in prepared statements.
 //! - [`optimistic`]: PostgreSQL, in two round trips and one self-committing statement, assuming
 //!   no repeat and no race, and writing nothing if that was wrong.
-//! - [`locked`]: one write transaction that locks what it decides on: SQLite always, PostgreSQL
-//!   when the optimistic write wrote nothing.
+//! - [`locked`]: one write transaction that locks what it decides on: PostgreSQL when the
+//!   optimistic write wrote nothing.
 //!
 //! Exactly-once rests on the database: `UNIQUE (channel_id, provider_txn_id)`. A transaction
 //! recorded by another writer (another server on the same PostgreSQL) between the reads and the
@@ -25,9 +27,10 @@ mod locked;
 mod optimistic;
 mod plan;
 mod sql;
+mod sqlite;
 
+use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
-use sqlx::{Postgres, Sqlite};
 
 use crate::domain::credit::BankCredit;
 
@@ -54,7 +57,8 @@ pub struct CreditInput<'a> {
 /// it is given back).
 #[derive(Debug)]
 enum Held {
-    Sqlite(PoolConnection<Sqlite>),
+    /// Its own connection to the database file, outside the pool.
+    Sqlite(rusqlite::Connection),
     /// Two, so the two reads of a batch run at once.
     Postgres {
         write: PoolConnection<Postgres>,
@@ -94,35 +98,87 @@ impl Writer {
         let mut held = match self.held.take() {
             Some(held) => held,
             None => match &self.store {
-                Store::Sqlite(pool) => Held::Sqlite(pool.acquire().await?),
+                Store::Sqlite(pool) => Held::Sqlite(sqlite::open(pool).await?),
                 Store::Postgres(pool) => {
                     let (write, read) = tokio::try_join!(pool.acquire(), pool.acquire())?;
                     Held::Postgres { write, read }
                 }
             },
         };
-        let result = record(&mut held, &plan::Batch::new(items), now_ms).await;
-        // A connection that failed a statement goes back to the pool, which checks it.
-        if !matches!(result, Err(StoreError::Database(_))) {
+        let result = match held {
+            Held::Sqlite(conn) => {
+                let (conn, result) = record_sqlite(conn, items, now_ms).await?;
+                held = Held::Sqlite(conn);
+                result
+            }
+            Held::Postgres {
+                ref mut write,
+                ref mut read,
+            } => record_postgres(write, read, &plan::Batch::new(items), now_ms).await,
+        };
+        // A connection that failed a statement is not kept (the pool checks its own; the
+        // SQLite one is opened again).
+        if !matches!(result, Err(StoreError::Database(_) | StoreError::Sqlite(_))) {
             self.held = Some(held);
         }
         result
     }
 }
 
-async fn record(
-    held: &mut Held,
+/// A delivery owned, to cross to the blocking thread.
+struct Owned {
+    channel_id: i64,
+    market_id: i64,
+    credit: BankCredit,
+    raw_body: Vec<u8>,
+    received_at_ms: i64,
+}
+
+/// Records a batch on SQLite on a blocking thread, which gives the connection back.
+async fn record_sqlite(
+    mut conn: rusqlite::Connection,
+    items: &[CreditInput<'_>],
+    now_ms: i64,
+) -> Result<(rusqlite::Connection, Result<Vec<Recorded>, StoreError>), StoreError> {
+    let owned: Vec<Owned> = items
+        .iter()
+        .map(|item| Owned {
+            channel_id: item.channel_id,
+            market_id: item.market_id,
+            credit: item.credit.clone(),
+            raw_body: item.raw_body.to_vec(),
+            received_at_ms: item.received_at_ms,
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let inputs: Vec<CreditInput<'_>> = owned
+            .iter()
+            .map(|item| CreditInput {
+                channel_id: item.channel_id,
+                market_id: item.market_id,
+                credit: &item.credit,
+                raw_body: &item.raw_body,
+                received_at_ms: item.received_at_ms,
+            })
+            .collect();
+        let result = sqlite::record(&mut conn, &plan::Batch::new(&inputs), now_ms);
+        (conn, result)
+    })
+    .await
+    .map_err(|e| StoreError::WriterGone(e.to_string()))
+}
+
+async fn record_postgres(
+    write: &mut PoolConnection<Postgres>,
+    read: &mut PoolConnection<Postgres>,
     batch: &plan::Batch<'_>,
     now_ms: i64,
 ) -> Result<Vec<Recorded>, StoreError> {
-    if let Held::Postgres { write, read } = held {
-        match optimistic::record(write, read, batch, now_ms).await {
-            // A repeat or a race: nothing was written; take the locks.
-            Err(StoreError::Race(_)) => {}
-            done => return done,
-        }
+    match optimistic::record(write, read, batch, now_ms).await {
+        // A repeat or a race: nothing was written; take the locks.
+        Err(StoreError::Race(_)) => locked::record(write, batch, now_ms).await,
+        done => done,
     }
-    locked::record(held, batch, now_ms).await
 }
 
 /// Records one batch with a writer of its own (tools and benchmarks; the service keeps its

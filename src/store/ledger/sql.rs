@@ -1,6 +1,7 @@
-//! The ledger's batch statements, built once for both ways of writing: the reads, the new
-//! credits, the orders' new totals and the day rollups. Each takes one shape per batch size and
-//! stays prepared (sqlx's statement cache).
+//! The ledger's column lists and upserts, shared by every way of writing, and the batch
+//! statements of the locking way ([`super::locked`]): the reads, the new credits, the orders' new
+//! totals and the day rollups. Each of those takes one shape per batch size and stays prepared
+//! (sqlx's statement cache).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,12 +11,24 @@ use super::plan::{Batch, Planned};
 use crate::store::credits::{columns as credit_columns, from as credit_from};
 use crate::store::orders::columns as order_columns;
 
+/// The columns of `credits` the ledger writes (all but the id).
+macro_rules! written_columns {
+    () => {
+        "channel_id, market_id, provider_txn_id, amount_dong, account, bin, virtual_account, \
+         description, counterparty_name, counterparty_account, counterparty_bank, booked_at_ms, received_at_ms, day, \
+         stall_id, order_id, outcome, note, raw_body"
+    };
+}
+pub(super) use written_columns;
+
 /// `INSERT INTO credits (…)`: the columns the ledger writes.
 macro_rules! credits_insert {
     () => {
-        "INSERT INTO credits (channel_id, market_id, provider_txn_id, amount_dong, account, bin, virtual_account, \
-         description, counterparty_name, counterparty_account, counterparty_bank, booked_at_ms, received_at_ms, day, \
-         stall_id, order_id, outcome, note, raw_body) "
+        concat!(
+            "INSERT INTO credits (",
+            $crate::store::ledger::sql::written_columns!(),
+            ") "
+        )
     };
 }
 pub(super) use credits_insert;
@@ -29,8 +42,8 @@ macro_rules! rollups_insert {
 }
 pub(super) use rollups_insert;
 
-/// Adds the inserted rollup rows to the existing ones and returns each row as it is after.
-macro_rules! add_to_rollups {
+/// Adds the inserted rollup rows to the existing ones.
+macro_rules! rollups_upsert {
     () => {
         " ON CONFLICT (market_id, stall_id, day) DO UPDATE SET credits = credit_days.credits + excluded.credits, \
          amount_dong = credit_days.amount_dong + excluded.amount_dong, \
@@ -39,8 +52,18 @@ macro_rules! add_to_rollups {
          static_credits = credit_days.static_credits + excluded.static_credits, \
          static_amount_dong = credit_days.static_amount_dong + excluded.static_amount_dong, \
          unmatched_credits = credit_days.unmatched_credits + excluded.unmatched_credits, \
-         unmatched_amount_dong = credit_days.unmatched_amount_dong + excluded.unmatched_amount_dong \
-         RETURNING stall_id, day, credits, amount_dong"
+         unmatched_amount_dong = credit_days.unmatched_amount_dong + excluded.unmatched_amount_dong"
+    };
+}
+pub(super) use rollups_upsert;
+
+/// Adds the inserted rollup rows to the existing ones and returns each row as it is after.
+macro_rules! add_to_rollups {
+    () => {
+        concat!(
+            $crate::store::ledger::sql::rollups_upsert!(),
+            " RETURNING stall_id, day, credits, amount_dong"
+        )
     };
 }
 pub(super) use add_to_rollups;

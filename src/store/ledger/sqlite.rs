@@ -1,0 +1,288 @@
+//! SQLite's way to record a batch: the whole transaction on one blocking thread, over the ledger
+//! writer's own `rusqlite` connection, in plain prepared statements, row by row.
+//!
+//! Through sqlx every statement is a hand-off between the writer's Tokio task and the
+//! connection's worker thread, and every row returned is one more; under load the SQLite path spent
+//! most of its time waking threads, not in SQLite. Here a batch crosses threads once (there and
+//! back); inside, a statement is a call into the SQLite library, prepared once per connection.
+//!
+//! `BEGIN IMMEDIATE` takes the write lock at once (the other writers wait on the busy timeout), so
+//! what the reads found cannot change before the commit; an insert that finds its transaction
+//! already recorded is reported as [`StoreError::Race`] anyway.
+//!
+//! The connection is exactly as durable as the store's pool: it is opened on the same file with
+//! the same `synchronous` setting, read off the pool (FULL unless a diagnostic asked otherwise), in
+//! WAL mode, with foreign keys on and the same busy timeout.
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use sqlx::SqlitePool;
+
+use super::plan::{Batch, Lookups, Written};
+use super::sql::{add_to_rollups, credits_insert, rollups_insert};
+use crate::store::StoreError;
+use crate::store::credits::{
+    CreditRow, INSERT_REVIEW, Recorded, columns as credit_columns, from as credit_from,
+};
+use crate::store::orders::OrderRow;
+use crate::store::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB};
+
+/// Statements a connection keeps prepared (the ledger uses eight).
+const STATEMENTS: usize = 16;
+
+/// Opens the ledger's connection on the pool's database file, with the pool's durability.
+pub(super) async fn open(pool: &SqlitePool) -> Result<Connection, StoreError> {
+    let options = pool.connect_options();
+    let path = options.get_filename().to_owned();
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(pool)
+        .await?;
+    tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENTS);
+        conn.pragma_update(None, "synchronous", synchronous)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "cache_size", SQLITE_CACHE_KIB)?;
+        let journal: String = conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
+        if !journal.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::NotDurable(format!(
+                "the ledger's SQLite connection found journal_mode={journal}, not WAL"
+            )));
+        }
+        Ok(conn)
+    })
+    .await
+    .map_err(|e| StoreError::WriterGone(e.to_string()))?
+}
+
+/// Records `batch` in one `BEGIN IMMEDIATE` transaction; nothing is written unless all of it is.
+pub(super) fn record(
+    conn: &mut Connection,
+    batch: &Batch<'_>,
+    now_ms: i64,
+) -> Result<Vec<Recorded>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let lookups = read(&tx, batch)?;
+    let planned = batch.plan(&lookups);
+
+    let mut written = Written::default();
+    {
+        let mut insert = tx.prepare_cached(INSERT_CREDIT)?;
+        for (item, decision, day) in batch.new_credits(&planned) {
+            let credit = item.credit;
+            let inserted = insert.execute(params![
+                item.channel_id,
+                item.market_id,
+                credit.provider_txn_id,
+                credit.amount.to_dong(),
+                credit.account,
+                credit.bin,
+                credit.virtual_account,
+                credit.description,
+                credit.counterparty_name,
+                credit.counterparty_account,
+                credit.counterparty_bank,
+                credit.booked_at_ms,
+                item.received_at_ms,
+                day.number(),
+                decision.stall_id,
+                decision.order_id,
+                decision.outcome.as_str(),
+                decision.note,
+                item.raw_body,
+            ])?;
+            if inserted != 1 {
+                return Err(StoreError::Race(
+                    "another writer recorded one of these transactions meanwhile",
+                ));
+            }
+            written.ids.insert(
+                (item.channel_id, credit.provider_txn_id.clone()),
+                tx.last_insert_rowid(),
+            );
+        }
+    }
+    {
+        let mut update = tx.prepare_cached(UPDATE_ORDER)?;
+        for change in &planned.orders {
+            let changed = update.execute(params![
+                change.paid_dong,
+                change.status.as_str(),
+                now_ms,
+                change.before.id,
+                change.before.paid_dong,
+                change.before.status,
+            ])?;
+            if changed != 1 {
+                return Err(StoreError::Race("an order changed while it was locked"));
+            }
+        }
+    }
+    {
+        let mut add = tx.prepare_cached(ADD_ROLLUP)?;
+        for (&(market_id, stall_id, day), delta) in &planned.rollups {
+            let [dynamic, fixed, unmatched] = delta.by_kind;
+            let (stall_id, day, credits, amount_dong) = add.query_row(
+                params![
+                    market_id,
+                    stall_id,
+                    day,
+                    delta.credits,
+                    delta.amount_dong,
+                    dynamic.0,
+                    dynamic.1,
+                    fixed.0,
+                    fixed.1,
+                    unmatched.0,
+                    unmatched.1,
+                ],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )?;
+            written.total(stall_id, day, credits, amount_dong);
+        }
+    }
+    let results = batch.answers(&planned, &written, now_ms)?;
+
+    // Deliveries that contradict a recorded transaction are kept for review.
+    for (result, item) in results.iter().zip(batch.items) {
+        if let Recorded::Conflict(original) = result {
+            let reason = format!(
+                "transaction {} was recorded as {}đ (credit {}); this delivery says {}đ",
+                original.provider_txn_id,
+                original.amount_dong,
+                original.id,
+                item.credit.amount.to_dong()
+            );
+            tx.prepare_cached(INSERT_REVIEW)?.execute(params![
+                item.channel_id,
+                item.market_id,
+                "conflict",
+                reason,
+                item.credit.provider_txn_id,
+                item.raw_body,
+                item.received_at_ms,
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(results)
+}
+
+/// What the batch is decided on: its transactions recorded before, the orders its references
+/// name, and the stalls of its receiving accounts.
+fn read(tx: &Connection, batch: &Batch<'_>) -> Result<Lookups, StoreError> {
+    let mut lookups = Lookups::default();
+    let mut recorded = tx.prepare_cached(RECORDED)?;
+    for (channel, txns) in batch.txn_ids() {
+        for txn in txns {
+            if let Some(row) = recorded
+                .query_row(params![channel, txn], credit_row)
+                .optional()?
+            {
+                lookups.existing.insert((channel, txn.to_owned()), row);
+            }
+        }
+    }
+    let mut order = tx.prepare_cached(ORDER)?;
+    for reference in batch.references() {
+        if let Some(row) = order.query_row([reference], order_row).optional()? {
+            lookups.orders.insert(row.reference.clone(), row);
+        }
+    }
+    let mut stalls = tx.prepare_cached(STALLS)?;
+    for (market, accounts) in batch.accounts() {
+        for account in accounts {
+            let found = stalls.query_map(params![market, account], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+            for stall in found {
+                lookups.stalls.entry(market).or_default().push(stall?);
+            }
+        }
+    }
+    Ok(lookups)
+}
+
+/// A credit recorded before, by channel and transaction id.
+const RECORDED: &str = concat!(
+    "SELECT ",
+    credit_columns!(),
+    credit_from!(),
+    "WHERE c.channel_id = ?1 AND c.provider_txn_id = ?2"
+);
+
+/// An order by its reference, columns in [`order_row`]'s order.
+const ORDER: &str = "SELECT id, stall_id, market_id, reference, amount_dong, note, status, paid_dong, payee_bin, \
+     payee_account, payload, idempotency_key, request_sha256, created_at_ms, expires_at_ms, updated_at_ms \
+     FROM orders WHERE reference = ?1";
+
+/// The stalls of a market paid into an account: id, BIN, account.
+const STALLS: &str = "SELECT id, payee_bin, payee_account FROM stalls \
+     WHERE market_id = ?1 AND payee_account = ?2 AND payee_bin IS NOT NULL";
+
+/// A new credit (its transaction must not be recorded yet).
+const INSERT_CREDIT: &str = concat!(
+    credits_insert!(),
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
+     ON CONFLICT (channel_id, provider_txn_id) DO NOTHING"
+);
+
+/// An order's new total, only if it still has the total and status it was read with.
+const UPDATE_ORDER: &str = "UPDATE orders SET paid_dong = ?1, status = ?2, updated_at_ms = ?3 \
+     WHERE id = ?4 AND paid_dong = ?5 AND status = ?6";
+
+/// Adds to a stall's day rollup and answers its totals after.
+const ADD_ROLLUP: &str = concat!(
+    rollups_insert!(),
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    add_to_rollups!()
+);
+
+fn credit_row(row: &Row<'_>) -> rusqlite::Result<CreditRow> {
+    Ok(CreditRow {
+        id: row.get(0)?,
+        channel_id: row.get(1)?,
+        market_id: row.get(2)?,
+        provider_txn_id: row.get(3)?,
+        amount_dong: row.get(4)?,
+        account: row.get(5)?,
+        bin: row.get(6)?,
+        virtual_account: row.get(7)?,
+        description: row.get(8)?,
+        counterparty_name: row.get(9)?,
+        counterparty_account: row.get(10)?,
+        counterparty_bank: row.get(11)?,
+        booked_at_ms: row.get(12)?,
+        received_at_ms: row.get(13)?,
+        day: row.get(14)?,
+        stall_id: row.get(15)?,
+        order_id: row.get(16)?,
+        outcome: row.get(17)?,
+        note: row.get(18)?,
+        assigned_stall_id: row.get(19)?,
+    })
+}
+
+fn order_row(row: &Row<'_>) -> rusqlite::Result<OrderRow> {
+    Ok(OrderRow {
+        id: row.get(0)?,
+        stall_id: row.get(1)?,
+        market_id: row.get(2)?,
+        reference: row.get(3)?,
+        amount_dong: row.get(4)?,
+        note: row.get(5)?,
+        status: row.get(6)?,
+        paid_dong: row.get(7)?,
+        payee_bin: row.get(8)?,
+        payee_account: row.get(9)?,
+        payload: row.get(10)?,
+        idempotency_key: row.get(11)?,
+        request_sha256: row.get(12)?,
+        created_at_ms: row.get(13)?,
+        expires_at_ms: row.get(14)?,
+        updated_at_ms: row.get(15)?,
+    })
+}
