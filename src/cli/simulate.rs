@@ -2,9 +2,16 @@
 //! a random stall: pays an order exactly, short then the rest, twice (a bank's duplicate
 //! notification), too much, on the printed static poster, or into an account no stall has; every
 //! payment arrives as a signed `chopay`-format callback, retried like a bank retries. Bounded
-//! (rate, duration, requests in flight) and loopback only.
+//! (rate, duration, requests in flight, a retry deadline) and loopback only.
+//!
+//! `--acked FILE` writes one JSON line per acknowledged delivery (channel, transaction id, amount,
+//! outcome), so a test that kills the server can check that every 2xx it gave is in the ledger;
+//! `--retry-for SECS` keeps retrying deliveries that got no answer or a 5xx for that long, so a
+//! restarted server drains them.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,6 +49,15 @@ pub struct SimulateArgs {
     /// Seed of the random choices, to replay a run.
     #[arg(long)]
     seed: Option<u64>,
+    /// Write one JSON line per delivery the server acknowledged with a 2xx:
+    /// `{"channel","transaction_id","amount","outcome","credit_id","duplicate"}`.
+    #[arg(long)]
+    acked: Option<PathBuf>,
+    /// Keep retrying a delivery that got no answer or a 5xx for this many seconds after its first
+    /// attempt (every 8 s once the bank-like schedule is over); without it, six retries over
+    /// about 16 s.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    retry_for: Option<u64>,
 }
 
 /// What a crowd needs to know.
@@ -65,6 +81,16 @@ pub struct Crowd {
     pub seed: u64,
 }
 
+/// How a crowd retries and what it writes down, beyond [`Crowd`].
+#[derive(Debug, Default)]
+pub struct Delivering {
+    /// Where to write a JSON line per acknowledged delivery.
+    pub acked: Option<std::fs::File>,
+    /// How long after its first attempt a delivery is still retried; `None`: the bank-like
+    /// schedule once.
+    pub retry_for: Option<Duration>,
+}
+
 /// Most shoppers in flight at once: beyond this, new ones are skipped (and counted).
 const MAX_IN_FLIGHT: usize = 256;
 /// Waits between retries of a delivery, as a bank would.
@@ -82,11 +108,22 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         seed: args.seed.unwrap_or_else(random_seed),
     };
     check_loopback(&crowd.url)?;
+    let acked = match &args.acked {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let delivering = Delivering {
+        acked,
+        retry_for: args.retry_for.map(Duration::from_secs),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Io(format!("cannot start the runtime: {e}")))?;
-    let report = runtime.block_on(simulate(crowd))?;
+    let report = runtime.block_on(simulate_with(crowd, delivering))?;
     println!("{report}");
     if report.acknowledged == 0 {
         return Err(CliError::Io(
@@ -194,6 +231,8 @@ struct Shared {
     client: reqwest::Client,
     stalls: Vec<Stall>,
     report: Mutex<Report>,
+    acked: Option<Mutex<std::fs::File>>,
+    retry_for: Option<Duration>,
 }
 
 impl Shared {
@@ -206,6 +245,11 @@ impl Shared {
 
 /// Runs a crowd until its duration is over and every delivery is acknowledged or given up.
 pub async fn simulate(crowd: Crowd) -> Result<Report, CliError> {
+    simulate_with(crowd, Delivering::default()).await
+}
+
+/// [`simulate`], retrying and writing down acknowledgements as `delivering` says.
+pub async fn simulate_with(crowd: Crowd, delivering: Delivering) -> Result<Report, CliError> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -222,6 +266,8 @@ pub async fn simulate(crowd: Crowd) -> Result<Report, CliError> {
         client,
         stalls,
         report: Mutex::new(Report::default()),
+        acked: delivering.acked.map(Mutex::new),
+        retry_for: delivering.retry_for,
     });
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let mut dice = Dice(crowd.seed);
@@ -253,6 +299,10 @@ pub async fn simulate(crowd: Crowd) -> Result<Report, CliError> {
             .lock()
             .map_err(|_| CliError::Io("report lost".into()))?,
     );
+    if let Some(Ok(file)) = shared.acked.as_ref().map(Mutex::lock) {
+        file.sync_all()
+            .map_err(|e| CliError::Io(format!("cannot write the acknowledged deliveries: {e}")))?;
+    }
     Ok(report)
 }
 
@@ -422,11 +472,16 @@ async fn deliver(
     );
     shared.count(|r| r.deliveries += 1);
     for _ in 0..copies {
+        let first_attempt = tokio::time::Instant::now();
         let mut acknowledged = false;
-        for (attempt, delay) in std::iter::once(0).chain(RETRY_DELAYS_MS).enumerate() {
+        for attempt in 0.. {
             if attempt > 0 {
+                let Some(delay) = retry_delay(attempt, first_attempt.elapsed(), shared.retry_for)
+                else {
+                    break;
+                };
                 shared.count(|r| r.retries += 1);
-                tokio::time::sleep(Duration::from_millis(delay)).await;
+                tokio::time::sleep(delay).await;
             }
             // Sign at each attempt: the timestamp must be fresh, as a bank's retry is.
             let timestamp = crate::store::now_ms() / 1000;
@@ -452,11 +507,25 @@ async fn deliver(
             let status = response.status();
             if status.is_success() {
                 let answer: Value = response.json().await.unwrap_or_default();
-                let outcome = if answer["duplicate"].as_bool() == Some(true) {
+                let duplicate = answer["duplicate"].as_bool() == Some(true);
+                let outcome = if duplicate {
                     "duplicate".to_owned()
                 } else {
                     answer["outcome"].as_str().unwrap_or("ignored").to_owned()
                 };
+                if let Some(Ok(mut file)) = shared.acked.as_ref().map(Mutex::lock) {
+                    let line = json!({
+                        "channel": shared.crowd.channel,
+                        "transaction_id": transaction_id,
+                        "amount": amount.to_string(),
+                        "outcome": answer["outcome"],
+                        "credit_id": answer["credit_id"],
+                        "duplicate": duplicate,
+                    });
+                    if let Err(error) = writeln!(file, "{line}") {
+                        tracing::warn!(%error, "cannot write an acknowledged delivery down");
+                    }
+                }
                 shared.count(|r| *r.outcomes.entry(outcome).or_insert(0) += 1);
                 acknowledged = true;
                 break;
@@ -474,6 +543,19 @@ async fn deliver(
             shared.count(|r| r.failed += 1);
         }
     }
+}
+
+/// The wait before retry number `attempt` (1-based), `elapsed` after the first attempt: the
+/// bank-like schedule, then (with a deadline) its last step again until the deadline; `None`:
+/// give up.
+fn retry_delay(attempt: usize, elapsed: Duration, retry_for: Option<Duration>) -> Option<Duration> {
+    let scheduled = RETRY_DELAYS_MS.get(attempt - 1).copied();
+    let Some(limit) = retry_for else {
+        return scheduled.map(Duration::from_millis);
+    };
+    let last = RETRY_DELAYS_MS.last().copied().unwrap_or(1000);
+    let delay = Duration::from_millis(scheduled.unwrap_or(last));
+    (elapsed + delay <= limit).then_some(delay)
 }
 
 #[cfg(test)]
@@ -497,6 +579,25 @@ mod tests {
         ] {
             assert!(check_loopback(url).is_err(), "{url}");
         }
+    }
+
+    #[test]
+    fn retries_follow_the_schedule_then_stop_at_the_deadline() {
+        let ms = Duration::from_millis;
+        let once: Vec<_> = (1..=7).map(|n| retry_delay(n, ms(0), None)).collect();
+        assert_eq!(
+            once,
+            RETRY_DELAYS_MS
+                .iter()
+                .map(|d| Some(ms(*d)))
+                .chain([None])
+                .collect::<Vec<_>>()
+        );
+        let minute = Some(Duration::from_secs(60));
+        assert_eq!(retry_delay(1, ms(0), minute), Some(ms(200)));
+        assert_eq!(retry_delay(20, ms(40_000), minute), Some(ms(8000)));
+        assert_eq!(retry_delay(20, ms(55_000), minute), None);
+        assert_eq!(retry_delay(1, ms(59_900), minute), None);
     }
 
     #[test]
