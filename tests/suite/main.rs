@@ -12,6 +12,7 @@ mod api;
 mod app;
 mod browser;
 mod cli;
+mod contention;
 mod crash;
 mod demo_server;
 mod exactly_once;
