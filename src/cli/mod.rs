@@ -4,6 +4,7 @@
 //! one-line message and an exit code: 2 for input the user can fix, 1 for the machine's trouble.
 
 mod admin;
+mod backup;
 mod database;
 mod posters;
 mod qr;
@@ -46,6 +47,8 @@ enum Command {
     Webhook(webhook::WebhookCommand),
     /// Print stall posters (PDF or PNG) with each stall's static VietQR.
     Posters(posters::PostersArgs),
+    /// Copy a SQLite database while the server runs (an online, consistent backup).
+    Backup(backup::BackupArgs),
 }
 
 /// A failed command: what to tell the user, and the exit code.
@@ -81,5 +84,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Simulate(args) => simulate::run(&args),
         Command::Webhook(command) => webhook::run(command),
         Command::Posters(args) => posters::run(&args),
+        Command::Backup(args) => backup::run(&args),
     }
 }

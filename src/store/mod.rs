@@ -10,6 +10,7 @@
 //! returns) and write transactions begin `IMMEDIATE` with a busy timeout, so a writer waits for the
 //! lock instead of failing with SQLITE_BUSY halfway through.
 
+pub mod backup;
 pub mod books;
 pub mod channels;
 pub mod credits;

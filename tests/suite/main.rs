@@ -10,6 +10,7 @@
 
 mod api;
 mod app;
+mod backup;
 mod browser;
 mod cli;
 mod contention;
