@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection as _, PgPool, SqlitePool};
 
 /// A database URL whose `Debug` and `Display` hide the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -263,6 +263,12 @@ impl Store {
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                // A statement that fails for want of disk space (SQLITE_FULL) or an I/O error
+                // makes SQLite roll the transaction back itself; sqlx's rollback then fails and
+                // the connection stays "in a transaction" for sqlx, refusing every BEGIN after.
+                // Such a connection is closed instead of handed out, so writes resume once the
+                // disk has room again.
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .connect_with(options)
                 .await?;
             Ok(Self::Sqlite(pool))
