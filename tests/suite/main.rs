@@ -16,6 +16,7 @@ mod cli;
 mod contention;
 mod crash;
 mod demo_server;
+mod durability;
 mod exactly_once;
 mod golden;
 mod helpers;
