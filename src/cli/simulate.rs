@@ -50,7 +50,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Write one JSON line per delivery the server acknowledged with a 2xx:
-    /// `{"channel","transaction_id","amount","outcome","credit_id","duplicate"}`.
+    /// `{"channel","transaction_id","amount","outcome","credit_id","duplicate","attempts"}`.
     #[arg(long)]
     acked: Option<PathBuf>,
     /// Keep retrying a delivery that got no answer or a 5xx for this many seconds after its first
@@ -521,6 +521,7 @@ async fn deliver(
                         "outcome": answer["outcome"],
                         "credit_id": answer["credit_id"],
                         "duplicate": duplicate,
+                        "attempts": attempt + 1,
                     });
                     if let Err(error) = writeln!(file, "{line}") {
                         tracing::warn!(%error, "cannot write an acknowledged delivery down");

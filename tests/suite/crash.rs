@@ -3,7 +3,7 @@
 //! every delivery that got a 2xx is in the ledger with its amount, none twice, and the books
 //! balance. Both databases (`CHOPAY_TEST_POSTGRES_URL`).
 //!
-//! Short by default (5 kills, about 20 s); `CHOPAY_CRASH_ROUNDS=50` kills 50 times,
+//! Short by default (5 kills, about 15 s); `CHOPAY_CRASH_ROUNDS=50` kills 50 times,
 //! `CHOPAY_CRASH_SEED=N` replays the kill moments of a run (each run prints its seed). Also the
 //! helpers the other real-server tests share: a prepared database and a server process.
 
@@ -250,21 +250,38 @@ pub fn delivery_counts(summary: &str) -> [u64; 4] {
     [numbers[0], numbers[1], numbers[2], numbers[3]]
 }
 
-/// Every acknowledged delivery in the simulator's `--acked` file: transaction id → amount (in
-/// đồng), checking that repeats of a transaction were acknowledged with the same amount.
-pub fn acknowledged(path: &Path, channel: i64) -> BTreeMap<String, i64> {
-    let mut acked = BTreeMap::new();
+/// What the simulator's `--acked` file says.
+#[derive(Debug, Default)]
+pub struct Acks {
+    /// Every acknowledged transaction: id → amount (in đồng).
+    pub amounts: BTreeMap<String, i64>,
+    /// Transactions first acknowledged after a retry (their first attempt got no 2xx).
+    pub retried: usize,
+    /// Transactions whose first acknowledgement said "duplicate": an attempt before it was
+    /// committed, but the server was killed before it answered.
+    pub committed_unanswered: usize,
+}
+
+/// Reads the simulator's `--acked` file (lines in the order the answers came), checking that
+/// repeats of a transaction were acknowledged with the same amount.
+pub fn acknowledged(path: &Path, channel: i64) -> Acks {
+    let mut acks = Acks::default();
     let text = std::fs::read_to_string(path).expect("the acked file");
     for line in text.lines() {
         let ack: Value = serde_json::from_str(line).expect("one JSON object per line");
         assert_eq!(ack["channel"], channel, "{line}");
         let txn = ack["transaction_id"].as_str().expect("txn").to_owned();
         let amount: i64 = ack["amount"].as_str().expect("amount").parse().unwrap();
-        if let Some(before) = acked.insert(txn.clone(), amount) {
-            assert_eq!(before, amount, "{txn} acknowledged with two amounts");
+        match acks.amounts.insert(txn.clone(), amount) {
+            Some(before) => assert_eq!(before, amount, "{txn} acknowledged with two amounts"),
+            None => {
+                let attempts = ack["attempts"].as_u64().expect("attempts");
+                acks.retried += usize::from(attempts > 1);
+                acks.committed_unanswered += usize::from(ack["duplicate"] == true);
+            }
         }
     }
-    acked
+    acks
 }
 
 /// The ledger rows of a channel: (transaction id, amount in đồng).
@@ -457,8 +474,9 @@ async fn every_acknowledged_delivery_survives_sigkill_of_the_server_and_none_is_
         server.log_tail()
     );
     assert!(retries > 0, "the kills cut deliveries short:\n{summary}");
-    let acked = acknowledged(&acked_file, prepared.channel);
-    let rows = assert_every_ack_recorded_once(&database.url, prepared.channel, &acked).await;
+    let acks = acknowledged(&acked_file, prepared.channel);
+    let acked = &acks.amounts;
+    let rows = assert_every_ack_recorded_once(&database.url, prepared.channel, acked).await;
     // Everything drained: the ledger holds exactly the acknowledged transactions.
     assert_eq!(
         rows,
@@ -468,7 +486,8 @@ async fn every_acknowledged_delivery_survives_sigkill_of_the_server_and_none_is_
     server.kill();
     eprintln!(
         "crash harness ({}): seed {seed}, {kills} SIGKILLs, {sent} deliveries, \
-         {acknowledged_count} acknowledged ({} distinct transactions), {retries} retries, \
+         {acknowledged_count} acknowledged ({} distinct transactions, {} of them only after a \
+         retry, {} committed by a server killed before it answered), {retries} retries, \
          {failed} failed, in {:.1} s",
         if crate::app::on_postgres() {
             "PostgreSQL"
@@ -476,6 +495,8 @@ async fn every_acknowledged_delivery_survives_sigkill_of_the_server_and_none_is_
             "SQLite"
         },
         acked.len(),
+        acks.retried,
+        acks.committed_unanswered,
         elapsed.as_secs_f64()
     );
 }
