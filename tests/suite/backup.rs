@@ -14,7 +14,7 @@ use crate::app::{TestDatabase, assert_books_balance, on_postgres};
 use crate::crash::{
     Served, delivery_counts, finish_simulate, free_port, ledger_rows, prepare, simulate,
 };
-use crate::helpers::chopay;
+use crate::helpers::{Run, chopay};
 
 /// A PostgreSQL program: on `PATH`, else the newest Debian install (`/usr/lib/postgresql/*/bin`).
 pub fn pg_program(name: &str) -> PathBuf {
@@ -101,6 +101,23 @@ impl PgCluster {
             String::from_utf8_lossy(&made.stderr)
         );
         Self::from_data(dir, fsync)
+    }
+
+    /// A new cluster (`fsync` on) holding one empty database `name`; its URL.
+    pub async fn with_database(name: &str) -> (Self, String) {
+        let cluster = tokio::task::spawn_blocking(|| Self::init(true))
+            .await
+            .unwrap();
+        let admin = sqlx::PgPool::connect(&cluster.url("postgres"))
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let url = cluster.url(name);
+        (cluster, url)
     }
 
     /// An empty directory the `postgres` user owns, for a cluster's data.
@@ -235,6 +252,17 @@ async fn under_load<T: Send + 'static>(
     (taken, count(database_url, channel).await, channel)
 }
 
+/// `chopay backup --to TO --database-url URL`.
+fn backup(to: &Path, url: &str) -> Run {
+    chopay(&[
+        "backup",
+        "--to",
+        to.to_str().unwrap(),
+        "--database-url",
+        url,
+    ])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_payments_land_opens_with_books_that_balance() {
     let database = TestDatabase::new().await;
@@ -242,23 +270,17 @@ async fn a_backup_taken_while_payments_land_opens_with_books_that_balance() {
     let copy = dir.path().join("backup.db");
     if on_postgres() {
         prepare(&database.url).await;
-        let run = chopay(&[
-            "backup",
-            "--to",
-            copy.to_str().unwrap(),
-            "--database-url",
-            &database.url,
-        ]);
+        let run = backup(&copy, &database.url);
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(run.stderr.contains("pg_basebackup"), "{}", run.stderr);
         assert!(!copy.exists());
         return;
     }
-    let target = copy.to_str().unwrap().to_owned();
+    let target = copy.clone();
     let url = database.url.clone();
     let ((run, took), live, channel) = under_load(&database.url, move || {
         let started = Instant::now();
-        let run = chopay(&["backup", "--to", &target, "--database-url", &url]);
+        let run = backup(&target, &url);
         (run, started.elapsed())
     })
     .await;
@@ -284,23 +306,14 @@ async fn a_backup_taken_while_payments_land_opens_with_books_that_balance() {
     );
 
     // A backup never overwrites, and never makes the database it was asked to copy.
-    let again = chopay(&[
-        "backup",
-        "--to",
-        copy.to_str().unwrap(),
-        "--database-url",
-        &database.url,
-    ]);
+    let again = backup(&copy, &database.url);
     assert_eq!(again.code, 2, "{}", again.stderr);
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
     let missing = dir.path().join("missing.db");
-    let nothing = chopay(&[
-        "backup",
-        "--to",
-        dir.path().join("other.db").to_str().unwrap(),
-        "--database-url",
+    let nothing = backup(
+        &dir.path().join("other.db"),
         &format!("sqlite://{}", missing.display()),
-    ]);
+    );
     assert_eq!(nothing.code, 2, "{}", nothing.stderr);
     assert!(
         nothing.stderr.contains("does not exist"),
@@ -318,20 +331,9 @@ async fn a_pg_basebackup_taken_while_payments_land_starts_with_books_that_balanc
         return;
     }
     // A cluster of our own (fsync on), so the backup holds this test's database only.
-    let source = tokio::task::spawn_blocking(|| PgCluster::init(true))
-        .await
-        .unwrap();
     let name = "chopay_backup";
-    let admin = sqlx::PgPool::connect(&source.url("postgres"))
-        .await
-        .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
+    let (source, database_url) = PgCluster::with_database(name).await;
     let server = source.url("postgres");
-    let database_url = source.url(name);
     let backup_dir = PgCluster::data_dir();
     let target = backup_dir.path().to_str().unwrap().to_owned();
     let ((made, took), live, channel) = under_load(&database_url, move || {

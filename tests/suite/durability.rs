@@ -110,6 +110,20 @@ struct Paying {
 }
 
 impl Paying {
+    /// Seeds `url`, starts a real server on it (its log in `dir`), and pays through it.
+    async fn start(url: &str, dir: &Path) -> (Served, Self) {
+        let prepared = prepare(url).await;
+        let server = tokio::task::spawn_blocking({
+            let url = url.to_owned();
+            let log = dir.join("server.log");
+            move || Served::start(&url, free_port(), &log)
+        })
+        .await
+        .unwrap();
+        let paying = Self::new(&server.base, prepared).await;
+        (server, paying)
+    }
+
     async fn new(base: &str, prepared: Prepared) -> Self {
         let client = reqwest::Client::new();
         let stall = linked_stalls(&client, base, &prepared.admin)
@@ -149,16 +163,8 @@ async fn a_full_disk_answers_503_acknowledges_nothing_and_the_retry_succeeds_onc
     let dir = tempfile::tempdir().unwrap();
     let mount = Tmpfs::mount(&dir.path().join("disk"), 8);
     let url = format!("sqlite://{}", mount.0.join("chopay.db").display());
-    let prepared = prepare(&url).await;
-    let channel = prepared.channel;
-    let server = tokio::task::spawn_blocking({
-        let url = url.clone();
-        let log = dir.path().join("server.log");
-        move || Served::start(&url, free_port(), &log)
-    })
-    .await
-    .unwrap();
-    let paying = Paying::new(&server.base, prepared).await;
+    let (server, paying) = Paying::start(&url, dir.path()).await;
+    let channel = paying.prepared.channel;
     let (status, answer) = paying.pay("DISK-0", 25_000).await;
     assert_eq!(status, 200, "{answer}");
 
@@ -238,29 +244,10 @@ async fn postgres_going_away_answers_503_and_the_retry_succeeds_once_it_is_back(
         return;
     }
     // A server of our own to stop (fsync on: chopay starts without --allow-weak-durability).
-    let mut cluster = tokio::task::spawn_blocking(|| PgCluster::init(true))
-        .await
-        .unwrap();
-    let admin = sqlx::PgPool::connect(&cluster.url("postgres"))
-        .await
-        .unwrap();
-    sqlx::query("CREATE DATABASE chopay_away")
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let url = cluster.url("chopay_away");
-    let prepared = prepare(&url).await;
-    let channel = prepared.channel;
+    let (mut cluster, url) = PgCluster::with_database("chopay_away").await;
     let dir = tempfile::tempdir().unwrap();
-    let server = tokio::task::spawn_blocking({
-        let url = url.clone();
-        let log = dir.path().join("server.log");
-        move || Served::start(&url, free_port(), &log)
-    })
-    .await
-    .unwrap();
-    let paying = Paying::new(&server.base, prepared).await;
+    let (server, paying) = Paying::start(&url, dir.path()).await;
+    let channel = paying.prepared.channel;
     let (status, answer) = paying.pay("AWAY-1", 30_000).await;
     assert_eq!(status, 200, "{answer}");
 
@@ -305,14 +292,23 @@ async fn postgres_going_away_answers_503_and_the_retry_succeeds_once_it_is_back(
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(answer["duplicate"], false, "{answer}");
+    // A 503 acknowledges nothing, and promises nothing either: the ledger may still have been
+    // retrying that batch and recorded it once the server was back, and then the bank's retry
+    // is answered as a duplicate. Recorded once, either way.
+    assert_eq!(answer["success"], true, "{answer}");
+    let answered_as = if answer["duplicate"] == true {
+        "a duplicate of the batch the ledger had kept retrying"
+    } else {
+        "new"
+    };
     let acked = BTreeMap::from([("AWAY-1".to_owned(), 30_000), ("AWAY-2".to_owned(), 40_000)]);
     let rows = assert_every_ack_recorded_once(&url, channel, &acked).await;
     assert_eq!(rows, 2);
     drop(server);
     drop(cluster);
     eprintln!(
-        "PostgreSQL stopped: 503 ({}) after {} ms; restarted: the retry recorded after {} ms",
+        "PostgreSQL stopped: 503 ({}) after {} ms; restarted: the retry answered 200 ({answered_as}) \
+         after {} ms, recorded once",
         answer_code,
         refused_in.as_millis(),
         back.elapsed().as_millis()
