@@ -39,6 +39,11 @@ impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Duplicate(what) => Self::Conflict(format!("{what} already exists")),
+            // A full disk or a database that is gone: nothing written, try again later (503).
+            other if other.is_unavailable() => {
+                tracing::warn!(error = %other, "the database is unavailable");
+                Self::Unavailable("the database is unavailable right now; retry shortly".into())
+            }
             other => Self::Store(other),
         }
     }

@@ -166,6 +166,35 @@ impl StoreError {
             _ => Self::Database(error),
         }
     }
+
+    /// Whether the database could not do the work right now, through no fault of the request:
+    /// the disk is full or failing, the server is gone or shutting down, no connection came in
+    /// time. Nothing was written, and the same request may succeed later.
+    pub fn is_unavailable(&self) -> bool {
+        let Self::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // The primary result code: SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_IOERR 10
+                    // (a failed fsync among them), SQLITE_FULL 13.
+                    let primary = code.parse::<i64>().map_or(0, |c| c & 0xff);
+                    matches!(primary, 5 | 6 | 10 | 13)
+                } else {
+                    // PostgreSQL's SQLSTATE classes: 08 connection, 53 insufficient resources
+                    // (53100 disk full), 57P0x shutting down.
+                    code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0")
+                }
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Which database engine a store runs on.
@@ -392,6 +421,36 @@ impl Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_database_that_cannot_work_now_is_unavailable_and_a_bad_statement_is_not() {
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!StoreError::Duplicate("stall").is_unavailable());
+        // One connection: an in-memory database is the connection's own.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let failed = |sql: &'static str| {
+            let pool = pool.clone();
+            async move { StoreError::from(sqlx::query(sql).execute(&pool).await.unwrap_err()) }
+        };
+        // A full database: SQLITE_FULL once the page limit is reached.
+        let full = async {
+            sqlx::query("PRAGMA max_page_count = 2")
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query("CREATE TABLE t (x TEXT)")
+                .execute(&pool)
+                .await
+                .unwrap();
+            failed("INSERT INTO t SELECT hex(randomblob(5000))").await
+        };
+        assert!(full.await.is_unavailable());
+        assert!(!failed("SELECT * FROM no_such_table").await.is_unavailable());
+    }
 
     #[test]
     fn only_settings_that_keep_a_commit_on_disk_pass() {

@@ -151,7 +151,35 @@ impl Paying {
         ))
         .await
     }
+
+    /// Re-imports its stall with `goods` (the board's CSV: one write transaction on the pool).
+    async fn import(&self, goods: &str) -> (u16, Value) {
+        let s = &self.stall;
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.write_record(["code", "vendor_name", "goods", "bank", "account", "holder"])
+            .unwrap();
+        csv.write_record([
+            &s.code,
+            &s.vendor_name,
+            goods,
+            &s.bin,
+            &s.account,
+            &s.holder,
+        ])
+        .unwrap();
+        send(
+            self.client
+                .post(format!("{}/api/v1/markets/cho-mo/stalls/import", self.base))
+                .bearer_auth(&self.prepared.admin)
+                .header("content-type", "text/csv")
+                .body(csv.into_inner().unwrap()),
+        )
+        .await
+    }
 }
+
+/// Imports tried on the full disk: as many as the pool has connections.
+const IMPORTS: usize = 8;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs root: mounts a small tmpfs (.ci/run runs as root)"]
@@ -199,6 +227,13 @@ async fn a_full_disk_answers_503_acknowledges_nothing_and_the_retry_succeeds_onc
         "a full disk refuses deliveries ({filled} bytes filled, {} acknowledged)",
         acked.len()
     );
+    // The API's other writes (a CSV import: a write transaction on the pool) are refused alike.
+    for n in 0..IMPORTS {
+        let (status, answer) = paying.import(&format!("Rau, lượt {n}")).await;
+        assert_eq!(status, 503, "{answer}\n{}", server.log_tail());
+        assert_eq!(answer["code"], "unavailable", "{answer}");
+        assert_refused(&answer);
+    }
     // Nothing refused was recorded.
     let store = chopay::store::Store::connect(&chopay::store::DatabaseUrl::new(url.clone()))
         .await
@@ -227,12 +262,20 @@ async fn a_full_disk_answers_503_acknowledges_nothing_and_the_retry_succeeds_onc
         assert_eq!(again["duplicate"], true, "{again}");
         acked.insert(txn.clone(), *amount);
     }
+    // And the imports, on every connection of the pool (one that failed for want of space must
+    // not be handed out stuck in its failed transaction: that answered 500 for ever).
+    for n in 0..2 * IMPORTS {
+        let (status, answer) = paying.import(&format!("Rau củ, lượt {n}")).await;
+        assert_eq!(status, 200, "import {n}: {answer}\n{}", server.log_tail());
+    }
     let rows = assert_every_ack_recorded_once(&url, channel, &acked).await;
     assert_eq!(rows, acked.len());
     eprintln!(
         "disk full (SQLite on an 8 MiB tmpfs): {} deliveries acknowledged before the first refusal, \
-         5 refused with 503, all 5 recorded once on retry after freeing {filled} bytes",
-        acked.len() - refused.len()
+         5 refused with 503, all 5 recorded once on retry after freeing {filled} bytes; \
+         {IMPORTS} imports refused with 503, {} accepted after",
+        acked.len() - refused.len(),
+        2 * IMPORTS
     );
 }
 
