@@ -171,8 +171,20 @@ impl StoreError {
     /// the disk is full or failing, the server is gone or shutting down, no connection came in
     /// time. Nothing was written, and the same request may succeed later.
     pub fn is_unavailable(&self) -> bool {
-        let Self::Database(error) = self else {
-            return false;
+        let error = match self {
+            Self::Database(error) => error,
+            // The ledger writer's own SQLite connection: the same primary codes as below.
+            Self::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) => {
+                use rusqlite::ErrorCode::{
+                    DatabaseBusy, DatabaseLocked, DiskFull, SystemIoFailure,
+                };
+                return matches!(
+                    failure.code,
+                    DatabaseBusy | DatabaseLocked | SystemIoFailure | DiskFull
+                );
+            }
+            Self::WriterGone(_) => return true,
+            _ => return false,
         };
         match error {
             sqlx::Error::Io(_)
