@@ -74,7 +74,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use sqlx::{AssertSqlSafe, Connection};
+use sqlx::AssertSqlSafe;
 use tokio::runtime::Runtime;
 
 use chopay::dispatch;
@@ -86,6 +86,10 @@ use chopay::store::credits::{self, CreditScope, DailyRow};
 use chopay::store::markets::MarketRow;
 use chopay::store::stats::{Snapshot, lines_after};
 use chopay::store::{DatabaseUrl, Store, now_ms};
+
+mod common;
+
+use common::{Backend, Db, exec, last_month, loadavg, median, scalar_pair, series, shown, table};
 
 /// The market with the big ledger.
 const BIG: &str = "cho-quang-oai";
@@ -238,148 +242,7 @@ async fn naive(store: &Store, market_id: i64, from: Day, to: Day) -> (i64, i64) 
 }
 
 // ------------------------------------------------------------------------------------------------
-// Databases
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    const ALL: [Self; 2] = [Self::Sqlite, Self::Postgres];
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
-}
-
-/// A fresh database for one backend.
-enum Db {
-    Sqlite {
-        dir: tempfile::TempDir,
-        url: String,
-    },
-    Postgres {
-        admin: String,
-        name: String,
-        url: String,
-    },
-}
-
-impl Db {
-    fn url(&self) -> &str {
-        match self {
-            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
-        }
-    }
-}
-
-fn random_u64() -> u64 {
-    let mut bytes = [0_u8; 8];
-    getrandom::fill(&mut bytes).expect("randomness");
-    u64::from_le_bytes(bytes)
-}
-
-/// `admin` with its database name replaced by `name` (query string kept).
-fn with_database(admin: &str, name: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (admin, String::new()),
-    };
-    let (scheme, rest) = base.split_once("://").expect("a postgres:// URL");
-    let authority = rest.split('/').next().unwrap_or(rest);
-    format!("{scheme}://{authority}/{name}{query}")
-}
-
-async fn fresh_db(backend: Backend, postgres: Option<&str>) -> Db {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("stats.db").display());
-            Db::Sqlite { dir, url }
-        }
-        Backend::Postgres => {
-            let admin = postgres.expect("CHOPAY_BENCH_POSTGRES_URL").to_owned();
-            let name = format!("bench_{:016x}", random_u64());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to CHOPAY_BENCH_POSTGRES_URL");
-            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .expect("CREATE DATABASE");
-            let _ = conn.close().await;
-            let url = with_database(&admin, &name);
-            Db::Postgres { admin, name, url }
-        }
-    }
-}
-
-/// Drops the database, or keeps it (and says where) when `STATS_KEEP_DB` is set.
-async fn drop_db(db: Db, keep: bool) {
-    match db {
-        Db::Sqlite { dir, url } => {
-            if keep {
-                let path = dir.keep();
-                println!("  kept: {url} (directory {})", path.display());
-            }
-        }
-        Db::Postgres { admin, name, url } => {
-            if keep {
-                println!("  kept: {url}");
-                return;
-            }
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to CHOPAY_BENCH_POSTGRES_URL");
-            sqlx::query(AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut conn)
-            .await
-            .expect("DROP DATABASE");
-            let _ = conn.close().await;
-        }
-    }
-}
-
-/// `postgres 15.x (fsync=on, shared_buffers=128MB)`.
-async fn postgres_label(store: &Store) -> String {
-    let Store::Postgres(pool) = store else {
-        return "sqlite".into();
-    };
-    let mut values = Vec::new();
-    for setting in ["server_version", "fsync", "shared_buffers"] {
-        let value: String = sqlx::query_scalar(AssertSqlSafe(format!("SHOW {setting}")))
-            .fetch_one(pool)
-            .await
-            .unwrap_or_else(|_| "?".into());
-        values.push(value);
-    }
-    format!(
-        "postgres {} (fsync={}, shared_buffers={})",
-        values[0], values[1], values[2]
-    )
-}
-
-// ------------------------------------------------------------------------------------------------
 // Data generation
-
-/// The generated series of credit numbers `$6..=$7`, as a CTE named `g(i)`.
-fn series(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => {
-            "RECURSIVE g(i) AS (SELECT CAST($6 AS INTEGER) UNION ALL SELECT i + 1 FROM g WHERE i < $7)"
-        }
-        Backend::Postgres => {
-            "g(i) AS (SELECT generate_series(CAST($6 AS BIGINT), CAST($7 AS BIGINT)))"
-        }
-    }
-}
 
 /// Credits `$6..=$7` of market `$2` on channel `$1`, inserted in time order (ids grow with time,
 /// as the ledger writes them). Each credit number `i` picks, by
@@ -406,20 +269,9 @@ fn insert_credits(backend: Backend) -> String {
          JOIN bench_slots s ON s.market_id = $2 AND s.slot = h.slot \
          JOIN bench_days d ON d.idx = h.hd % s.days \
          ORDER BY d.idx, h.t, h.i",
-        series(backend)
+        series(backend, "$6", "$7")
     )
 }
-
-/// The rollups, built from the credits as the ledger would have kept them, and in the order it
-/// would have made them (a stall's row of a day comes with its first credit of that day), so the
-/// table is laid out on disk as it would be after a year of use.
-const ROLLUPS: &str = "INSERT INTO credit_days (market_id, stall_id, day, credits, amount_dong, \
-     dynamic_credits, dynamic_amount_dong, static_credits, static_amount_dong, unmatched_credits, unmatched_amount_dong) \
-     SELECT market_id, COALESCE(stall_id, 0), day, COUNT(*), SUM(amount_dong), \
-     SUM(CASE WHEN outcome LIKE 'order%' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome LIKE 'order%' THEN amount_dong ELSE 0 END), \
-     SUM(CASE WHEN outcome = 'static_payment' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'static_payment' THEN amount_dong ELSE 0 END), \
-     SUM(CASE WHEN outcome = 'unmatched' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'unmatched' THEN amount_dong ELSE 0 END) \
-     FROM credits GROUP BY market_id, COALESCE(stall_id, 0), day ORDER BY day, MIN(received_at_ms)";
 
 /// Stall `k` of `n` (linked stalls in id order): how many slots it gets (Zipf-like on a
 /// shuffled rank; 0 for the silent ones) and on how many of the oldest days it is paid.
@@ -444,16 +296,6 @@ struct Generated {
     insert: Duration,
     rollups: Duration,
     analyze: Duration,
-}
-
-async fn exec(store: &Store, sql: &str) {
-    dispatch!(store, pool => sqlx::query(AssertSqlSafe(sql.to_owned())).execute(pool).await.map(|_| ()))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
-async fn scalar_pair(store: &Store, sql: &'static str) -> (i64, i64) {
-    dispatch!(store, pool => sqlx::query_as::<_, (i64, i64)>(sql).fetch_one(pool).await)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 async fn generate(store: &Store, backend: Backend, today: Day, big_credits: i64) -> Generated {
@@ -534,28 +376,10 @@ async fn generate(store: &Store, backend: Backend, today: Day, big_credits: i64)
         "credit_days must be empty before the rollups are built"
     );
     let rollups_start = Instant::now();
-    exec(store, ROLLUPS).await;
+    exec(store, &common::rollups("TRUE")).await;
     let rollups = rollups_start.elapsed();
 
-    // The rollups must say what the credits say.
-    let ledger = scalar_pair(
-        store,
-        "SELECT COUNT(*), CAST(SUM(amount_dong) AS BIGINT) FROM credits",
-    )
-    .await;
-    let rolled = scalar_pair(
-        store,
-        "SELECT CAST(SUM(credits) AS BIGINT), CAST(SUM(amount_dong) AS BIGINT) FROM credit_days",
-    )
-    .await;
-    assert_eq!(ledger, rolled, "credit_days (count, sum) == credits");
-    let by_kind = scalar_pair(
-        store,
-        "SELECT CAST(SUM(dynamic_credits + static_credits + unmatched_credits) AS BIGINT), \
-         CAST(SUM(dynamic_amount_dong + static_amount_dong + unmatched_amount_dong) AS BIGINT) FROM credit_days",
-    )
-    .await;
-    assert_eq!(by_kind, ledger, "the kinds add up to the credits");
+    let ledger = common::assert_rollups_add_up(store).await;
     assert_eq!(
         ledger.0,
         big_credits + small_credits,
@@ -563,10 +387,7 @@ async fn generate(store: &Store, backend: Backend, today: Day, big_credits: i64)
     );
 
     let analyze_start = Instant::now();
-    match backend {
-        Backend::Sqlite => exec(store, "ANALYZE").await,
-        Backend::Postgres => exec(store, "VACUUM ANALYZE").await,
-    }
+    exec(store, backend.analyze()).await;
     let analyze = analyze_start.elapsed();
     let (credit_days, _) =
         scalar_pair(store, "SELECT COUNT(*), CAST(0 AS BIGINT) FROM credit_days").await;
@@ -577,14 +398,6 @@ async fn generate(store: &Store, backend: Backend, today: Day, big_credits: i64)
         rollups,
         analyze,
     }
-}
-
-/// The first and last day of the month before `today`'s.
-fn last_month(today: Day) -> (Day, Day) {
-    let first_of_this = Day::from_number(today.number() / 100 * 100 + 1).expect("a date");
-    let last = first_of_this.plus_days(-1);
-    let first = Day::from_number(last.number() / 100 * 100 + 1).expect("a date");
-    (first, last)
 }
 
 /// Checks every figure against a scan of the ledger, once, before timing.
@@ -638,7 +451,7 @@ async fn check(loaded: &Loaded) {
 }
 
 async fn load(backend: Backend, postgres: Option<&str>, big_credits: i64) -> (Db, Loaded, String) {
-    let db = fresh_db(backend, postgres).await;
+    let db = Db::fresh(backend, postgres, "stats.db").await;
     let store = Store::connect(&DatabaseUrl::new(db.url()))
         .await
         .expect("connect");
@@ -655,38 +468,7 @@ async fn load(backend: Backend, postgres: Option<&str>, big_credits: i64) -> (Db
     let store = Store::connect(&DatabaseUrl::new(db.url()))
         .await
         .expect("connect");
-    let label = match backend {
-        Backend::Sqlite => {
-            let size = match &db {
-                Db::Sqlite { dir, .. } => std::fs::read_dir(dir.path())
-                    .map(|entries| {
-                        entries
-                            .filter_map(|e| e.ok()?.metadata().ok())
-                            .map(|m| m.len())
-                            .sum::<u64>()
-                    })
-                    .unwrap_or(0),
-                Db::Postgres { .. } => 0,
-            };
-            format!("sqlite (WAL, synchronous=FULL; files {} MB)", size >> 20)
-        }
-        Backend::Postgres => {
-            let size: i64 = match &store {
-                Store::Postgres(pool) => {
-                    sqlx::query_scalar("SELECT pg_database_size(current_database())")
-                        .fetch_one(pool)
-                        .await
-                        .unwrap_or(0)
-                }
-                Store::Sqlite(_) => 0,
-            };
-            format!(
-                "{}; database {} MB",
-                postgres_label(&store).await,
-                size >> 20
-            )
-        }
-    };
+    let label = db.label(&store).await;
     println!(
         "{}: generated {} credits ({} in {BIG}, {} in {SMALL}) and {} credit_days rows in {:.1} s \
          (credits {:.1} s, rollups {:.1} s, {} {:.1} s); {label}",
@@ -698,11 +480,7 @@ async fn load(backend: Backend, postgres: Option<&str>, big_credits: i64) -> (Db
         total.as_secs_f64(),
         generated.insert.as_secs_f64(),
         generated.rollups.as_secs_f64(),
-        if backend == Backend::Sqlite {
-            "ANALYZE"
-        } else {
-            "VACUUM ANALYZE"
-        },
+        backend.analyze(),
         generated.analyze.as_secs_f64(),
     );
     let big = catalog::market(&store, BIG).await.expect("market");
@@ -713,7 +491,7 @@ async fn load(backend: Backend, postgres: Option<&str>, big_credits: i64) -> (Db
         month: last_month(today),
     };
     check(&loaded).await;
-    (db, loaded, format!("{:.1} s", total.as_secs_f64()))
+    (db, loaded, common::seconds(total))
 }
 
 /// The statements behind the figures, each timed alone (`reps` calls, median): where the time of
@@ -772,77 +550,17 @@ async fn parts(loaded: &Loaded, reps: usize) -> Vec<(&'static str, f64)> {
 /// Per (backend, benchmark): each criterion sample's mean time per call, in seconds.
 type Samples = Mutex<BTreeMap<(&'static str, Bench), Vec<f64>>>;
 
-fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-    }
-}
-
-fn shown(seconds: f64) -> String {
-    if seconds >= 1.0 {
-        format!("{seconds:.2} s")
-    } else if seconds >= 0.01 {
-        format!("{:.1} ms", seconds * 1e3)
-    } else if seconds >= 0.001 {
-        format!("{:.2} ms", seconds * 1e3)
-    } else {
-        format!("{:.0} µs", seconds * 1e6)
-    }
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "?".into())
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    // `cargo bench` passes `--bench`; `cargo test --benches` does not (criterion's test mode).
-    let benchmarking = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test");
-    let big_credits = match std::env::var("STATS_CREDITS") {
-        Ok(text) => text
-            .trim()
-            .replace(['_', ' '], "")
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 20)
-            .unwrap_or_else(|| panic!("STATS_CREDITS must be an integer ≥ 20, not {text:?}")),
-        Err(_) if benchmarking => 1_000_000,
-        Err(_) => 20_000,
-    };
-    let keep = std::env::var("STATS_KEEP_DB").is_ok_and(|v| !v.is_empty() && v != "0");
-    let postgres = std::env::var("CHOPAY_BENCH_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty());
-    let words: Vec<String> = args
-        .iter()
-        .filter(|a| !a.starts_with('-'))
-        .map(|a| a.to_lowercase())
-        .collect();
-    let named = |b: Backend| words.iter().any(|w| w.contains(b.name()));
-    let wanted = |b: Backend| named(b) || !Backend::ALL.iter().any(|&o| named(o));
-    let mut backends = Vec::new();
-    if wanted(Backend::Sqlite) {
-        backends.push(Backend::Sqlite);
-    }
-    if wanted(Backend::Postgres) {
-        if postgres.is_some() {
-            backends.push(Backend::Postgres);
-        } else {
-            println!("stats: PostgreSQL skipped (set CHOPAY_BENCH_POSTGRES_URL=postgres://…)");
-        }
-    }
+    let benchmarking = common::benchmarking(&args);
+    let big_credits = common::env_count("STATS_CREDITS", 20).unwrap_or(if benchmarking {
+        1_000_000
+    } else {
+        20_000
+    });
+    let keep = common::env_flag("STATS_KEEP_DB");
+    let postgres = common::postgres_url();
+    let backends = common::backends(&args, postgres.as_deref(), "stats");
     println!(
         "stats: {big_credits} credits in {BIG} over {HISTORY_DAYS} days; {} CPU(s), load average {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -891,7 +609,7 @@ fn main() {
         breakdown.push((backend.name(), rt.block_on(parts(&loaded, part_reps))));
         rt.block_on(async {
             loaded.store.close().await;
-            drop_db(db, keep).await;
+            db.drop(keep).await;
         });
         rt.shutdown_timeout(Duration::from_secs(2));
     }
@@ -957,12 +675,3 @@ fn main() {
     }
 }
 
-/// Prints a Markdown table.
-fn table(first: &str, columns: &[&str], rows: &[(String, Vec<String>)]) {
-    println!();
-    println!("| {first} | {} |", columns.join(" | "));
-    println!("|---|{}", "---:|".repeat(columns.len()));
-    for (name, cells) in rows {
-        println!("| {name} | {} |", cells.join(" | "));
-    }
-}
