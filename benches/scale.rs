@@ -50,7 +50,9 @@
 //! ```
 //!
 //! Environment: `SCALE_MARKETS`, `SCALE_CREDITS` (override both backends' sizes; stalls follow
-//! the markets), `SCALE_KEEP_DB=1` (keep the databases for `EXPLAIN` and print where they are).
+//! the markets), `SCALE_KEEP_DB=1` (keep the databases for `EXPLAIN` and print where they are),
+//! `SCALE_SQLITE_DB=sqlite://…` / `SCALE_POSTGRES_DB=postgres://…` (time a database kept by an
+//! earlier run of the same shape again, after this build's migrations, without generating).
 //! Under `cargo test --benches` (criterion's test mode) the data is 20 markets and 20 000 credits
 //! and each benchmark runs once.
 
@@ -537,21 +539,50 @@ struct Summary {
 
 async fn load(backend: Backend, postgres: Option<&str>, shape: Shape) -> (Db, Loaded, Summary) {
     let load_before = loadavg();
-    let db = Db::fresh(backend, postgres, "scale.db").await;
-    let store = Store::connect(&DatabaseUrl::new(db.url()))
-        .await
-        .expect("connect");
-    store.migrate().await.expect("migrate");
+    // A database kept by an earlier run of the same shape (`SCALE_KEEP_DB=1`) is timed again
+    // as it is.
+    let reuse = std::env::var(format!("SCALE_{}_DB", backend.name().to_uppercase()))
+        .ok()
+        .filter(|url| !url.trim().is_empty());
     let today = Day::of_ms(now_ms());
     let started = Instant::now();
-    let generated = generate(&store, backend, today, shape).await;
+    let (db, generated) = if let Some(url) = reuse {
+        let db = Db::Existing { url };
+        let store = Store::connect(&DatabaseUrl::new(db.url()))
+            .await
+            .expect("connect");
+        let count = |sql: &'static str| {
+            let store = store.clone();
+            async move { scalar_pair(&store, sql).await.0 }
+        };
+        let generated = Generated {
+            stalls: count("SELECT COUNT(*), CAST(0 AS BIGINT) FROM stalls").await,
+            credits: count("SELECT COUNT(*), CAST(0 AS BIGINT) FROM credits").await,
+            credit_days: count("SELECT COUNT(*), CAST(0 AS BIGINT) FROM credit_days").await,
+            setup: Duration::ZERO,
+            insert: Duration::ZERO,
+            analyze: Duration::ZERO,
+        };
+        store.close().await;
+        (db, generated)
+    } else {
+        let db = Db::fresh(backend, postgres, "scale.db").await;
+        let store = Store::connect(&DatabaseUrl::new(db.url()))
+            .await
+            .expect("connect");
+        store.migrate().await.expect("migrate");
+        let generated = generate(&store, backend, today, shape).await;
+        // A fresh pool, as a server started on this database (statistics loaded, SQLite's
+        // write-ahead log checkpointed by closing the loading pool).
+        store.close().await;
+        (db, generated)
+    };
     let total = started.elapsed();
-    // A fresh pool, as a server started on this database (statistics loaded, SQLite's
-    // write-ahead log checkpointed by closing the loading pool).
-    store.close().await;
     let store = Store::connect(&DatabaseUrl::new(db.url()))
         .await
         .expect("connect");
+    // A kept database gets this build's migrations (read-side indexes) before timing.
+    store.migrate().await.expect("migrate");
     let label = db.label(&store).await;
     println!(
         "{}: {} markets in {} districts, {} stalls, {} credits, {} credit_days rows in {:.1} s \

@@ -94,7 +94,7 @@ pub fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
-/// A fresh database for one backend.
+/// A fresh database for one backend, or one kept from an earlier run.
 pub enum Db {
     Sqlite {
         dir: tempfile::TempDir,
@@ -105,6 +105,8 @@ pub enum Db {
         name: String,
         url: String,
     },
+    /// Given by URL: used as it is, never dropped.
+    Existing { url: String },
 }
 
 impl Db {
@@ -136,13 +138,14 @@ impl Db {
 
     pub fn url(&self) -> &str {
         match self {
-            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
+            Self::Sqlite { url, .. } | Self::Postgres { url, .. } | Self::Existing { url } => url,
         }
     }
 
     /// Drops the database, or keeps it (and says where) when `keep`.
     pub async fn drop(self, keep: bool) {
         match self {
+            Self::Existing { .. } => {}
             Self::Sqlite { dir, url } => {
                 if keep {
                     let path = dir.keep();
@@ -171,19 +174,18 @@ impl Db {
     /// What the database is and how big: `sqlite (WAL, synchronous=FULL; files 123 MB)` or
     /// `postgres 15.x (fsync=off, shared_buffers=128MB); database 456 MB`.
     pub async fn label(&self, store: &Store) -> String {
-        match (self, store) {
-            (Self::Sqlite { dir, .. }, _) => {
-                let size = std::fs::read_dir(dir.path())
-                    .map(|entries| {
-                        entries
-                            .filter_map(|e| e.ok()?.metadata().ok())
-                            .map(|m| m.len())
-                            .sum::<u64>()
-                    })
-                    .unwrap_or(0);
+        match store {
+            Store::Sqlite(_) => {
+                let path = self.url().trim_start_matches("sqlite://");
+                // The database file and its write-ahead log.
+                let size: u64 = ["", "-wal"]
+                    .iter()
+                    .filter_map(|tail| std::fs::metadata(format!("{path}{tail}")).ok())
+                    .map(|m| m.len())
+                    .sum();
                 format!("sqlite (WAL, synchronous=FULL; files {} MB)", size >> 20)
             }
-            (Self::Postgres { .. }, Store::Postgres(pool)) => {
+            Store::Postgres(pool) => {
                 let mut values = Vec::new();
                 for setting in ["server_version", "fsync", "shared_buffers"] {
                     let value: String =
@@ -205,7 +207,6 @@ impl Db {
                     size >> 20
                 )
             }
-            (Self::Postgres { .. }, Store::Sqlite(_)) => "postgres".into(),
         }
     }
 }

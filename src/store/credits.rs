@@ -294,16 +294,24 @@ pub struct DailyRow {
     pub assigned_amount_dong: i64,
 }
 
-macro_rules! sums {
+macro_rules! sum_columns {
     () => {
-        "SELECT day, CAST(SUM(credits) AS BIGINT) AS credits, CAST(SUM(amount_dong) AS BIGINT) AS amount_dong, \
+        "CAST(SUM(credits) AS BIGINT) AS credits, CAST(SUM(amount_dong) AS BIGINT) AS amount_dong, \
          CAST(SUM(dynamic_credits) AS BIGINT) AS dynamic_credits, CAST(SUM(dynamic_amount_dong) AS BIGINT) AS dynamic_amount_dong, \
          CAST(SUM(static_credits) AS BIGINT) AS static_credits, CAST(SUM(static_amount_dong) AS BIGINT) AS static_amount_dong, \
          CAST(SUM(unmatched_credits) AS BIGINT) AS unmatched_credits, CAST(SUM(unmatched_amount_dong) AS BIGINT) AS unmatched_amount_dong, \
-         CAST(SUM(assigned_credits) AS BIGINT) AS assigned_credits, CAST(SUM(assigned_amount_dong) AS BIGINT) AS assigned_amount_dong \
-         FROM credit_days "
+         CAST(SUM(assigned_credits) AS BIGINT) AS assigned_credits, CAST(SUM(assigned_amount_dong) AS BIGINT) AS assigned_amount_dong"
     };
 }
+
+macro_rules! sums {
+    () => {
+        concat!("SELECT day, ", sum_columns!(), " FROM credit_days ")
+    };
+}
+
+/// The sums of a [`DailyRow`] (without its day), over `credit_days` rows grouped by day.
+pub(crate) const DAILY_SUM_COLUMNS: &str = sum_columns!();
 
 /// A market's daily sums (its stalls and its suspense) for `market_id = $1 AND day BETWEEN $2 AND $3`.
 pub(crate) const DAILY_BY_MARKET: &str = concat!(

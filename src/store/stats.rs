@@ -2,10 +2,13 @@
 //! with a credit, and a market's daily rollups, read together from one snapshot. Every sum comes
 //! from `credit_days`, so a market's figures cost the same with ten credits or ten million.
 
-use crate::domain::day::Day;
-use crate::read_snapshot;
+use std::collections::HashMap;
 
-use super::credits::{DAILY_BY_MARKET, DailyRow};
+use sqlx::AssertSqlSafe;
+
+use crate::domain::day::Day;
+
+use super::credits::{DAILY_BY_MARKET, DAILY_SUM_COLUMNS, DailyRow};
 use super::{Store, StoreError};
 
 /// A stall as a board lists it: its account and poster, and its credits within a window.
@@ -47,21 +50,65 @@ pub struct StallLine {
     pub last_day: Option<i64>,
 }
 
-/// Stalls of market `$1` with `id > $4`, in id order, at most `$5`, with their sums over days
-/// `$2..=$3`. The sums join on the rollup's key (the market named, so PostgreSQL's first, generic
-/// plans never read other markets' rows); the latest day is one index probe each.
-const LINES: &str = "SELECT s.id, s.code, s.vendor_name, s.goods, s.status, s.payee_bin IS NOT NULL AS linked, \
-     s.account_linked_at_ms, s.poster_printed_at_ms, \
-     CAST(COALESCE(SUM(d.credits), 0) AS BIGINT) AS credits, CAST(COALESCE(SUM(d.amount_dong), 0) AS BIGINT) AS amount_dong, \
-     CAST(COALESCE(SUM(d.dynamic_credits), 0) AS BIGINT) AS dynamic_credits, \
-     CAST(COALESCE(SUM(d.dynamic_amount_dong), 0) AS BIGINT) AS dynamic_amount_dong, \
-     CAST(COALESCE(SUM(d.static_credits), 0) AS BIGINT) AS static_credits, \
-     CAST(COALESCE(SUM(d.static_amount_dong), 0) AS BIGINT) AS static_amount_dong, \
-     CAST(COALESCE(SUM(d.assigned_credits), 0) AS BIGINT) AS assigned_credits, \
-     CAST(COALESCE(SUM(d.assigned_amount_dong), 0) AS BIGINT) AS assigned_amount_dong, \
-     (SELECT MAX(x.day) FROM credit_days x WHERE x.stall_id = s.id AND x.day <= $3) AS last_day \
-     FROM stalls s LEFT JOIN credit_days d ON d.market_id = $1 AND d.stall_id = s.id AND d.day BETWEEN $2 AND $3 \
-     WHERE s.market_id = $1 AND s.id > $4 GROUP BY s.id ORDER BY s.id LIMIT $5";
+/// Markets read by one statement of a snapshot (one bound id each).
+const MARKETS_PER_READ: usize = 200;
+
+/// Stall lines of markets `IN ({markets})` (placeholders from `$5`) with `id > $3`, in market
+/// then id order, at most `$4`, with their sums over days `$1..=$2`. The window's rollup rows
+/// are summed once per stall from one range of the market-and-day index per market (every sum
+/// is in that index: migration 0008); the latest day is the window's when the stall had a credit
+/// in it, and one index probe before the window only when it had none.
+fn lines_of_markets(markets: &str) -> String {
+    format!(
+        "WITH w AS (SELECT stall_id, {DAILY_SUM_COLUMNS}, MAX(day) AS last_in FROM credit_days \
+         WHERE market_id IN ({markets}) AND day BETWEEN $1 AND $2 AND stall_id <> 0 GROUP BY stall_id) \
+         SELECT s.market_id, s.id, s.code, s.vendor_name, s.goods, s.status, s.payee_bin IS NOT NULL AS linked, \
+         s.account_linked_at_ms, s.poster_printed_at_ms, \
+         CAST(COALESCE(w.credits, 0) AS BIGINT) AS credits, CAST(COALESCE(w.amount_dong, 0) AS BIGINT) AS amount_dong, \
+         CAST(COALESCE(w.dynamic_credits, 0) AS BIGINT) AS dynamic_credits, \
+         CAST(COALESCE(w.dynamic_amount_dong, 0) AS BIGINT) AS dynamic_amount_dong, \
+         CAST(COALESCE(w.static_credits, 0) AS BIGINT) AS static_credits, \
+         CAST(COALESCE(w.static_amount_dong, 0) AS BIGINT) AS static_amount_dong, \
+         CAST(COALESCE(w.assigned_credits, 0) AS BIGINT) AS assigned_credits, \
+         CAST(COALESCE(w.assigned_amount_dong, 0) AS BIGINT) AS assigned_amount_dong, \
+         CAST(COALESCE(w.last_in, (SELECT MAX(x.day) FROM credit_days x WHERE x.stall_id = s.id AND x.day < $1)) AS BIGINT) AS last_day \
+         FROM stalls s LEFT JOIN w ON w.stall_id = s.id WHERE s.market_id IN ({markets}) AND s.id > $3 \
+         ORDER BY s.market_id, s.id LIMIT $4"
+    )
+}
+
+/// Daily sums of markets `IN ({markets})` (placeholders from `$3`) over days `$1..=$2`, in
+/// market then day order.
+fn daily_of_markets(markets: &str) -> String {
+    format!(
+        "SELECT market_id, day, {DAILY_SUM_COLUMNS} FROM credit_days \
+         WHERE market_id IN ({markets}) AND day BETWEEN $1 AND $2 GROUP BY market_id, day ORDER BY market_id, day"
+    )
+}
+
+/// `$first, $first+1, …`: one placeholder per market.
+fn placeholders(first: usize, markets: usize) -> String {
+    (first..first + markets)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A stall line with its market.
+#[derive(sqlx::FromRow)]
+struct MarketLine {
+    market_id: i64,
+    #[sqlx(flatten)]
+    line: StallLine,
+}
+
+/// A market's day with its market.
+#[derive(sqlx::FromRow)]
+struct MarketDay {
+    market_id: i64,
+    #[sqlx(flatten)]
+    day: DailyRow,
+}
 
 /// The days a snapshot reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,36 +134,50 @@ pub struct MarketSnapshot {
     pub recent: Vec<DailyRow>,
 }
 
-/// The figures of these markets, all read in one snapshot while writes go on.
+/// Rows of many markets, grouped by market (each group in the statement's order).
+fn by_market<T>(rows: impl IntoIterator<Item = (i64, T)>) -> HashMap<i64, Vec<T>> {
+    let mut out: HashMap<i64, Vec<T>> = HashMap::new();
+    for (market_id, row) in rows {
+        out.entry(market_id).or_default().push(row);
+    }
+    out
+}
+
+/// The figures of these markets, all read in one snapshot while writes go on: a few statements
+/// for all of them (a district's markets together), not a few per market.
 pub async fn snapshot(
     store: &Store,
     market_ids: &[i64],
     reading: Reading,
 ) -> Result<Vec<MarketSnapshot>, StoreError> {
-    let (stalls_from, stalls_to) = reading.stalls;
-    let read = read_snapshot!(store, tx => {
-        let mut markets = Vec::with_capacity(market_ids.len());
-        for &market_id in market_ids {
-            let lines = sqlx::query_as::<_, StallLine>(LINES)
-                .bind(market_id).bind(stalls_from.number()).bind(stalls_to.number())
-                .bind(0_i64).bind(i64::MAX)
-                .fetch_all(&mut *tx).await?;
-            let days = |(from, to): (Day, Day)| {
-                sqlx::query_as::<_, DailyRow>(DAILY_BY_MARKET)
-                    .bind(market_id).bind(from.number()).bind(to.number())
-            };
-            let range = days(reading.range).fetch_all(&mut *tx).await?;
-            let recent = if reading.recent == reading.range {
-                range.clone()
-            } else {
-                days(reading.recent).fetch_all(&mut *tx).await?
-            };
-            markets.push(MarketSnapshot { market_id, lines, range, recent });
+    let mut snapshot = Snapshot::begin(store).await?;
+    let (mut lines, mut range, mut recent) = (Vec::new(), Vec::new(), Vec::new());
+    for chunk in market_ids.chunks(MARKETS_PER_READ) {
+        lines.extend(snapshot.lines_of(chunk, reading.stalls, 0, i64::MAX).await?);
+        range.extend(snapshot.days_of(chunk, reading.range).await?);
+        if reading.recent != reading.range {
+            recent.extend(snapshot.days_of(chunk, reading.recent).await?);
         }
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>(markets)
-    })?;
-    Ok(read)
+    }
+    snapshot.end().await?;
+    let same = reading.recent == reading.range;
+    let (mut lines, mut range, mut recent) = (by_market(lines), by_market(range), by_market(recent));
+    Ok(market_ids
+        .iter()
+        .map(|&market_id| {
+            let days = range.remove(&market_id).unwrap_or_default();
+            MarketSnapshot {
+                market_id,
+                lines: lines.remove(&market_id).unwrap_or_default(),
+                recent: if same {
+                    days.clone()
+                } else {
+                    recent.remove(&market_id).unwrap_or_default()
+                },
+                range: days,
+            }
+        })
+        .collect())
 }
 
 /// A read snapshot kept open while an export streams: every page it reads and its closing
@@ -152,6 +213,15 @@ impl Snapshot {
         })
     }
 
+    /// Ends the snapshot.
+    pub async fn end(self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await?,
+            Self::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
     /// A page of a market's stall lines after stall id `after`, with sums over `days`.
     pub async fn lines_after(
         &mut self,
@@ -160,22 +230,69 @@ impl Snapshot {
         after: i64,
         limit: i64,
     ) -> Result<Vec<StallLine>, StoreError> {
+        let lines = self.lines_of(&[market_id], days, after, limit).await?;
+        Ok(lines.into_iter().map(|(_, line)| line).collect())
+    }
+
+    /// The stall lines of these markets after stall id `after`, at most `limit`, with sums over
+    /// `days`, each with its market.
+    async fn lines_of(
+        &mut self,
+        market_ids: &[i64],
+        (from, to): (Day, Day),
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, StallLine)>, StoreError> {
+        let sql = lines_of_markets(&placeholders(5, market_ids.len()));
         macro_rules! read {
             ($tx:expr) => {
-                sqlx::query_as::<_, StallLine>(LINES)
-                    .bind(market_id)
-                    .bind(days.0.number())
-                    .bind(days.1.number())
-                    .bind(after)
-                    .bind(limit)
+                market_ids
+                    .iter()
+                    .fold(
+                        sqlx::query_as::<_, MarketLine>(AssertSqlSafe(sql))
+                            .bind(from.number())
+                            .bind(to.number())
+                            .bind(after)
+                            .bind(limit),
+                        |query, id| query.bind(id),
+                    )
                     .fetch_all(&mut **$tx)
                     .await?
             };
         }
-        Ok(match self {
+        let rows = match self {
             Self::Sqlite(tx) => read!(tx),
             Self::Postgres(tx) => read!(tx),
-        })
+        };
+        Ok(rows.into_iter().map(|r| (r.market_id, r.line)).collect())
+    }
+
+    /// The days with credits of these markets in `days`, each with its market, oldest first.
+    async fn days_of(
+        &mut self,
+        market_ids: &[i64],
+        (from, to): (Day, Day),
+    ) -> Result<Vec<(i64, DailyRow)>, StoreError> {
+        let sql = daily_of_markets(&placeholders(3, market_ids.len()));
+        macro_rules! read {
+            ($tx:expr) => {
+                market_ids
+                    .iter()
+                    .fold(
+                        sqlx::query_as::<_, MarketDay>(AssertSqlSafe(sql))
+                            .bind(from.number())
+                            .bind(to.number()),
+                        |query, id| query.bind(id),
+                    )
+                    .fetch_all(&mut **$tx)
+                    .await?
+            };
+        }
+        let rows = match self {
+            Self::Sqlite(tx) => read!(tx),
+            Self::Postgres(tx) => read!(tx),
+        };
+        Ok(rows.into_iter().map(|r| (r.market_id, r.day)).collect())
     }
 
     /// A market's days with credits in `days`, oldest first.

@@ -677,6 +677,59 @@ async fn a_month_of_demo_history_adds_up_in_every_figure() {
     assert_eq!(total, tally(&month_stats["credits"]["all"]));
 }
 
+/// Stall rows the report reads and sends at a time (`http::stats::REPORT_BATCH`).
+const REPORT_PAGE: usize = 500;
+
+#[tokio::test]
+async fn the_monthly_report_streams_a_page_of_stalls_at_a_time_and_still_adds_up() {
+    let m = Market::new().await;
+    let app = &m.app;
+    m.stall("A0001", "1012345678").await;
+    // 1 200 more stalls, without accounts: 1 201 rows, three pages of at most 500.
+    let mut sheet = String::from("code,vendor_name,goods,phone,bank,account,holder\n");
+    for n in 2..=1201 {
+        sheet.push_str(&format!("A{n:04},Người bán {n},Rau củ,,,,\n"));
+    }
+    app.post_csv("/api/v1/markets/cho-mo/stalls/import", Some(&app.admin), &sheet)
+        .await
+        .expect(StatusCode::OK);
+    m.pay(&credit("S1", "20000", "1012345678", "chuyen tien"))
+        .await;
+    m.pay(&credit("U1", "70000", NOWHERE, "ck")).await;
+    let today = Day::of_ms(chopay::store::now_ms()).to_string();
+
+    let request = axum::http::Request::get(format!(
+        "/api/v1/markets/cho-mo/report.csv?month={}",
+        &today[..7]
+    ))
+    .header(header::AUTHORIZATION, format!("Bearer {}", app.admin))
+    .body(axum::body::Body::empty())
+    .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // The body arrives as the pages are read, one chunk each, never as one buffer of every row.
+    let mut body = response.into_body();
+    let mut chunks = Vec::new();
+    while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
+        if let Ok(data) = frame.unwrap().into_data() {
+            chunks.push(String::from_utf8(data.to_vec()).unwrap());
+        }
+    }
+    let lines: Vec<usize> = chunks.iter().map(|c| c.lines().count()).collect();
+    assert_eq!(
+        lines,
+        [REPORT_PAGE + 1, REPORT_PAGE, 201, 2],
+        "header and 500 stalls, 500 stalls, 201 stalls, then (unmatched) and (total)"
+    );
+    let rows = report_rows(&chunks.concat());
+    assert_eq!(rows.len(), 1201 + 2);
+    assert_eq!((&*rows[0][2], &*rows[0][8], &*rows[0][9]), ("A0001", "1", "20000"));
+    assert_eq!(rows[1200][2], "A1201");
+    assert_eq!(check_report_adds_up(&rows), t(2, "90000"));
+}
+
 /// The report's rows, header checked.
 #[track_caller]
 fn report_rows(text: &str) -> Vec<Vec<String>> {

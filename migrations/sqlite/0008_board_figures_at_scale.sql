@@ -1,0 +1,10 @@
+-- Board figures at scale: a market's days in date order with every sum in the index itself, so
+-- a district's 30 days (thousands of stalls) read index pages in order, not one table row each,
+-- scattered over a year of writes (benches/scale.rs: the stall sums of the largest district 40
+-- → 27 ms, its days 14 → 3.5 ms of CPU). It replaces 0004's index on the same leading columns.
+-- Never edit once landed.
+
+CREATE INDEX credit_days_by_market_day_sums ON credit_days (market_id, day, stall_id, credits, amount_dong,
+    dynamic_credits, dynamic_amount_dong, static_credits, static_amount_dong, unmatched_credits,
+    unmatched_amount_dong, assigned_credits, assigned_amount_dong);
+DROP INDEX credit_days_by_market_day;
