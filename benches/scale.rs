@@ -1,22 +1,23 @@
 //! Boards at scale (criterion): a thousand markets, three hundred thousand stalls and ten million
-//! credits on PostgreSQL (a tenth of each on SQLite), and the board figures of a typical and of
-//! the busiest market, of a typical and of the largest district, and the monthly report.
+//! credits on PostgreSQL (the same markets and stalls with a million credits on SQLite), and the
+//! board figures of a typical and of the busiest market, of a typical and of the largest district,
+//! and the monthly report.
 //!
 //! Data, per backend, in a fresh database (as `benches/stats.rs`: SQLite a file in a temporary
 //! directory, WAL, `synchronous=FULL`; PostgreSQL a new database `bench_<random>` on the server
 //! of `CHOPAY_BENCH_POSTGRES_URL`, dropped after), everything in bulk SQL:
 //!
-//! - `SCALE_MARKETS` markets (1 000 on PostgreSQL, 100 on SQLite) in about one district per 33
+//! - `SCALE_MARKETS` markets (1 000 on both backends) in about one district per 33
 //!   markets (30 and 3), district `k` of `D` weighing `k + D/2`: the largest is three times the
 //!   smallest (with 1 000 markets: 17 to 50 markets, 33 in the middle one);
-//! - 200 to 400 stalls per market (300 on average: 300 000 / 30 000), 85–95 % of them with an
+//! - 200 to 400 stalls per market (300 on average: 300 000), 85–95 % of them with an
 //!   account, 95 % of those with a poster printed after it was linked, the last two closed;
 //! - one `chopay` channel per market;
 //! - `SCALE_CREDITS` credits (10 000 000 on PostgreSQL, 1 000 000 on SQLite: the issue's figure)
 //!   over the last 365 Vietnam days, the same number each day, inserted day by day in time order
 //!   (ids grow with time, as the ledger writes them). A credit goes to a market by weight (Zipf-like
 //!   on a shuffled rank: the busiest market weighs 64, a typical one 4, so the busiest takes
-//!   ~1.4 % of the credits with 1 000 markets, ~9 % with 100), then half of the time to any linked
+//!   ~1.4 % of the credits with 1 000 markets), then half of the time to any linked
 //!   stall of it and half of the time to a skewed one (the first stalls take most); 10 % are
 //!   unmatched (stall NULL), the rest half `order_paid` (without an order row: no figure reads
 //!   orders), half `static_payment`; 5 000–504 000 đồng;
@@ -230,7 +231,8 @@ impl Loaded {
                 tally(f.totals)
             }
             Bench::ReportBusiest => {
-                let (stalls, totals) = monthly_report(&self.store, self.busiest.id, self.month).await;
+                let (stalls, totals) =
+                    monthly_report(&self.store, self.busiest.id, self.month).await;
                 let unmatched = (totals.unmatched.count, totals.unmatched.amount_dong);
                 (stalls.0 + unmatched.0, stalls.1 + unmatched.1)
             }
@@ -269,7 +271,13 @@ async fn monthly_report(store: &Store, market_id: i64, month: (Day, Day)) -> ((i
 
 /// The ledger scan: count and sum of the credits of the markets of `district` (or of one market)
 /// over days `from..=to`.
-async fn naive(store: &Store, market_id: Option<i64>, district: &str, from: Day, to: Day) -> (i64, i64) {
+async fn naive(
+    store: &Store,
+    market_id: Option<i64>,
+    district: &str,
+    from: Day,
+    to: Day,
+) -> (i64, i64) {
     const SQL: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(c.amount_dong), 0) AS BIGINT) FROM credits c \
          JOIN markets m ON m.id = c.market_id \
          WHERE (c.market_id = $1 OR ($1 = 0 AND m.district_slug = $2)) AND c.day BETWEEN $3 AND $4";
@@ -496,8 +504,19 @@ async fn check(loaded: &Loaded) {
         assert_eq!(loaded.run(bench).await, want, "{}", bench.name());
     }
     let (month_from, month_to) = loaded.month;
-    let want = naive(&loaded.store, Some(loaded.busiest.id), "", month_from, month_to).await;
-    assert_eq!(loaded.run(Bench::ReportBusiest).await, want, "monthly report");
+    let want = naive(
+        &loaded.store,
+        Some(loaded.busiest.id),
+        "",
+        month_from,
+        month_to,
+    )
+    .await;
+    assert_eq!(
+        loaded.run(Bench::ReportBusiest).await,
+        want,
+        "monthly report"
+    );
     for (what, market) in [("typical", &loaded.typical), ("busiest", &loaded.busiest)] {
         let f = figures::of_market(&loaded.store, market.clone(), Ask::last_30_days(today))
             .await
@@ -521,9 +540,10 @@ async fn check(loaded: &Loaded) {
             .await
             .expect("of_district");
         println!(
-            "  {what} district {slug}: {} markets, {} stalls listed, last 30 days {} credits",
+            "  {what} district {slug}: {} markets, {} open stalls ({} to visit), last 30 days {} credits",
             f.markets.len(),
-            f.markets.iter().map(|m| m.stalls.len()).sum::<usize>(),
+            f.adoption.registered,
+            f.adoption.to_visit,
             f.totals.all().count,
         );
     }
@@ -672,7 +692,7 @@ fn main() {
         let (markets, credits) = match (benchmarking, backend) {
             (false, _) => (20, 20_000),
             (true, Backend::Postgres) => (1_000, 10_000_000),
-            (true, Backend::Sqlite) => (100, 1_000_000),
+            (true, Backend::Sqlite) => (1_000, 1_000_000),
         };
         Shape {
             markets: common::env_count("SCALE_MARKETS", 1).unwrap_or(markets),
@@ -747,7 +767,10 @@ fn main() {
         ),
         (
             "generation".into(),
-            summaries.iter().map(|(s, _)| s.generation.clone()).collect(),
+            summaries
+                .iter()
+                .map(|(s, _)| s.generation.clone())
+                .collect(),
         ),
     ];
     for bench in Bench::ALL {

@@ -674,4 +674,3 @@ fn main() {
         table("statement", &columns, &rows);
     }
 }
-

@@ -106,7 +106,9 @@ pub enum Db {
         url: String,
     },
     /// Given by URL: used as it is, never dropped.
-    Existing { url: String },
+    Existing {
+        url: String,
+    },
 }
 
 impl Db {
@@ -239,7 +241,9 @@ pub fn series(backend: Backend, from: &str, to: &str) -> String {
             "RECURSIVE g(i) AS (SELECT CAST({from} AS INTEGER) UNION ALL SELECT i + 1 FROM g WHERE i < {to})"
         ),
         Backend::Postgres => {
-            format!("g(i) AS (SELECT generate_series(CAST({from} AS BIGINT), CAST({to} AS BIGINT)))")
+            format!(
+                "g(i) AS (SELECT generate_series(CAST({from} AS BIGINT), CAST({to} AS BIGINT)))"
+            )
         }
     }
 }

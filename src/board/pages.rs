@@ -190,7 +190,7 @@ pub async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) 
     let (rows, _) = markets::list(&state.store, &filter, first)
         .await
         .map_err(|e| unavailable(&e))?;
-    let figures = stats::of_markets(&state.store, rows, today_ask())
+    let figures = stats::summaries(&state.store, rows, today_ask())
         .await
         .map_err(from_service)?;
     let mut districts: Vec<(&str, &str)> = figures

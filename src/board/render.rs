@@ -9,7 +9,7 @@ use crate::domain::adoption::{Adoption, Share, VisitReason, visit_reason};
 use crate::domain::day::Day;
 use crate::domain::stats::{Recent, Tally, Totals};
 use crate::http::credits::amount_text;
-use crate::service::stats::{DistrictFigures, MarketFigures, StallFigures};
+use crate::service::stats::{DistrictFigures, MarketFigures, MarketSummary, StallFigures};
 
 const CSS: &str = include_str!("board.css");
 const SCRIPT: &str = include_str!("board.js");
@@ -374,7 +374,7 @@ pub fn market_rows(district: &DistrictFigures) -> Markup {
                 td.num { (m.adoption.equipped.count) " " small { (percent_text(m.adoption.equipped)) } }
                 td.num { (m.adoption.active.count) " " small { (percent_text(m.adoption.active)) } }
                 td.num { (amount_text(m.recent.month.all().amount_dong)) br; small { (count_text(m.recent.month.all().count)) " giao dịch" } }
-                td.num { (m.adoption.visits.len()) }
+                td.num { (m.adoption.to_visit) }
             }
         }
     }
@@ -435,7 +435,7 @@ pub struct DistrictGroup<'a> {
     /// Its name.
     pub name: &'a str,
     /// Its markets' figures.
-    pub markets: Vec<&'a MarketFigures>,
+    pub markets: Vec<&'a MarketSummary>,
 }
 
 /// `/`: the markets the visitor may see, by district, with their adoption.

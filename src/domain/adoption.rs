@@ -106,8 +106,46 @@ pub struct Adoption {
     pub equipped: Share,
     /// Stalls with a credit within the window.
     pub active: Share,
-    /// The stalls to visit, by reason then code: (id, code, reason).
+    /// How many stalls need a visit: not equipped, or equipped and not active.
+    pub to_visit: u64,
+    /// The stalls to visit, by reason then code: (id, code, reason); empty when the stalls were
+    /// only counted ([`counted`]).
     pub visits: Vec<(i64, String, VisitReason)>,
+}
+
+/// Stalls alike in everything the figures count: their poster and whether they are active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Their poster.
+    pub poster: PosterStatus,
+    /// Whether they had a credit within the window.
+    pub active: bool,
+    /// How many.
+    pub stalls: u64,
+}
+
+/// The figures of stalls counted in groups (a district's or the campaign's boards, which show
+/// counts and shares, not the stalls): the same counts as [`adoption`], no visit list.
+pub fn counted(tallies: &[Tally]) -> Adoption {
+    let sum = |keep: &dyn Fn(&Tally) -> bool| -> u64 {
+        tallies
+            .iter()
+            .filter(|t| keep(t))
+            .fold(0, |sum, t| sum.saturating_add(t.stalls))
+    };
+    let registered = sum(&|_| true);
+    let share = |count: u64| Share {
+        count,
+        of: registered,
+    };
+    Adoption {
+        registered,
+        linked: share(sum(&|t| t.poster != PosterStatus::None)),
+        equipped: share(sum(&|t| t.poster == PosterStatus::Current)),
+        active: share(sum(&|t| t.active)),
+        to_visit: sum(&|t| visit_reason(t.poster, t.active).is_some()),
+        visits: Vec::new(),
+    }
 }
 
 /// The figures of `stalls` on `today`, a stall being active when its latest credit is at most
@@ -146,6 +184,7 @@ pub fn adoption(stalls: &[StallFacts], today: Day, window_days: i64) -> Adoption
                 .count(),
         ),
         active: share(stalls.iter().filter(|s| active(s)).count()),
+        to_visit: u64::try_from(visits.len()).unwrap_or(u64::MAX),
         visits,
     }
 }
@@ -169,6 +208,7 @@ pub fn combined(markets: &[Adoption]) -> Adoption {
             linked: none,
             equipped: none,
             active: none,
+            to_visit: 0,
             visits: Vec::new(),
         },
         |mut sum, market| {
@@ -176,6 +216,7 @@ pub fn combined(markets: &[Adoption]) -> Adoption {
             sum.linked = sum.linked.plus(market.linked);
             sum.equipped = sum.equipped.plus(market.equipped);
             sum.active = sum.active.plus(market.active);
+            sum.to_visit = sum.to_visit.saturating_add(market.to_visit);
             sum.visits.extend(market.visits.iter().cloned());
             sum
         },
@@ -257,6 +298,7 @@ mod tests {
             linked: Share { count, of },
             equipped: Share { count, of },
             active: Share { count: 0, of },
+            to_visit: 1,
             visits: vec![(of.cast_signed(), "X".to_owned(), VisitReason::NoAccount)],
         };
         let ba_vi = combined(&[market(56, 56), market(321, 328)]);
@@ -271,6 +313,7 @@ mod tests {
         assert_eq!(ba_vi.linked.percent(), "98.2");
         assert_eq!(ba_vi.active.percent(), "0.0");
         assert_eq!(ba_vi.visits.len(), 2);
+        assert_eq!(ba_vi.to_visit, 2);
         assert_eq!(combined(&[]).linked.percent(), "0.0");
     }
 
@@ -326,6 +369,38 @@ mod tests {
                     && s.last_credit_day.is_some_and(|d| d >= today.plus_days(1 - window)))
                 .count();
             prop_assert_eq!(figures.visits.len() + fine, stalls.len());
+            prop_assert_eq!(figures.to_visit, u64::try_from(figures.visits.len()).unwrap());
+        }
+
+        #[test]
+        fn counting_stalls_in_groups_gives_the_figures_of_listing_them(
+            facts in proptest::collection::vec((poster(), proptest::option::of(0i64..60)), 0..80),
+            window in 1i64..60,
+        ) {
+            let today = day(20261124);
+            let since = today.plus_days(1 - window);
+            let stalls: Vec<StallFacts> = facts
+                .iter()
+                .enumerate()
+                .map(|(i, (poster, ago))| StallFacts {
+                    id: i64::try_from(i).unwrap(),
+                    code: format!("S{i:03}"),
+                    poster: *poster,
+                    last_credit_day: ago.map(|a| today.plus_days(-a)),
+                })
+                .collect();
+            // Grouped as the database groups them, in any order, one group per stall or fewer.
+            let mut tallies: Vec<Tally> = Vec::new();
+            for s in &stalls {
+                let active = s.last_credit_day.is_some_and(|d| d >= since);
+                match tallies.iter_mut().find(|t| t.poster == s.poster && t.active == active) {
+                    Some(t) => t.stalls += 1,
+                    None => tallies.push(Tally { poster: s.poster, active, stalls: 1 }),
+                }
+            }
+            tallies.reverse();
+            let listed = adoption(&stalls, today, window);
+            prop_assert_eq!(counted(&tallies), Adoption { visits: Vec::new(), ..listed });
         }
     }
 }

@@ -42,13 +42,22 @@ impl PosterStatus {
         account_linked_at_ms: Option<i64>,
         poster_printed_at_ms: Option<i64>,
     ) -> Self {
-        match (linked, poster_printed_at_ms) {
-            (false, _) => Self::None,
-            (true, None) => Self::Missing,
-            (true, Some(printed)) if account_linked_at_ms.is_some_and(|at| at > printed) => {
-                Self::Stale
-            }
-            (true, Some(_)) => Self::Current,
+        let relinked_since = match (account_linked_at_ms, poster_printed_at_ms) {
+            (Some(linked_at), Some(printed)) => linked_at > printed,
+            _ => false,
+        };
+        Self::classify(linked, poster_printed_at_ms.is_some(), relinked_since)
+    }
+
+    /// The status from the three facts [`PosterStatus::of`] reads off the times: whether an
+    /// account is linked, whether a poster was ever printed, and whether the account was linked
+    /// after the last print (a board that counts stalls in the database reads these, not times).
+    pub fn classify(linked: bool, printed: bool, relinked_since: bool) -> Self {
+        match (linked, printed, relinked_since) {
+            (false, _, _) => Self::None,
+            (true, false, _) => Self::Missing,
+            (true, true, true) => Self::Stale,
+            (true, true, false) => Self::Current,
         }
     }
 

@@ -318,7 +318,7 @@ pub struct DistrictMarketOut {
     /// Its today, 7 and 30 days.
     pub recent: RecentOut,
     /// How many of its stalls need a visit.
-    pub visits: usize,
+    pub visits: u64,
 }
 
 /// A district's figures: the sum of its markets, and each market.
@@ -357,7 +357,7 @@ pub fn district_stats(figures: &DistrictFigures, ask: Ask) -> DistrictStats {
                 stalls: adoption_out(&m.adoption, ask.active_days),
                 credits: m.totals.into(),
                 recent: m.recent.into(),
-                visits: m.adoption.visits.len(),
+                visits: m.adoption.to_visit,
             })
             .collect(),
     }

@@ -3,12 +3,12 @@
 //! visit. Reads one database snapshot and hands it to the pure `domain::adoption` and
 //! `domain::stats`.
 
-use crate::domain::adoption::{self, Adoption, StallFacts};
+use crate::domain::adoption::{self, Adoption, StallFacts, Tally};
 use crate::domain::day::Day;
 use crate::domain::poster::PosterStatus;
 use crate::domain::stats::{self, RECENT_DAYS, Recent, Totals};
 use crate::store::markets::{self, MarketRow};
-use crate::store::stats::{MarketSnapshot, Reading, StallLine, snapshot};
+use crate::store::stats::{MarketSnapshot, Reading, StallLine, StallTally, Stalls, snapshot};
 use crate::store::{Store, credits::DailyRow};
 
 use super::ServiceError;
@@ -43,9 +43,10 @@ impl Ask {
         }
     }
 
-    fn reading(self) -> Reading {
+    fn reading(self, list_stalls: bool) -> Reading {
         Reading {
             stalls: (self.to.plus_days(1 - self.active_days), self.to),
+            list_stalls,
             range: (self.from, self.to),
             recent: (self.today.plus_days(1 - RECENT_DAYS), self.today),
         }
@@ -88,6 +89,21 @@ impl MarketFigures {
     }
 }
 
+/// A market's figures without its stalls: what a district's board and the index show of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketSummary {
+    /// The market.
+    pub market: MarketRow,
+    /// Its adoption, counted (no visit list: `to_visit` says how many).
+    pub adoption: Adoption,
+    /// Credits over the range.
+    pub totals: Totals,
+    /// Every day of the range.
+    pub series: Vec<(Day, Totals)>,
+    /// Today, 7 and 30 days.
+    pub recent: Recent,
+}
+
 /// A district's figures: its markets' and their sum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DistrictFigures {
@@ -96,7 +112,7 @@ pub struct DistrictFigures {
     /// District name, as its markets give it.
     pub name: String,
     /// The markets, in slug order.
-    pub markets: Vec<MarketFigures>,
+    pub markets: Vec<MarketSummary>,
     /// All markets' adoption together.
     pub adoption: Adoption,
     /// All markets' credits over the range.
@@ -140,11 +156,28 @@ pub async fn of_markets(
 ) -> Result<Vec<MarketFigures>, ServiceError> {
     let ask = check(ask)?;
     let ids: Vec<i64> = markets.iter().map(|m| m.id).collect();
-    let read = snapshot(store, &ids, ask.reading()).await?;
+    let read = snapshot(store, &ids, ask.reading(true)).await?;
     Ok(markets
         .into_iter()
         .zip(read)
         .map(|(market, read)| figures(market, read, ask))
+        .collect())
+}
+
+/// The summaries of these markets, read in one snapshot: their stalls counted, not listed, so a
+/// district of fifty markets costs a few statements and no row per stall.
+pub async fn summaries(
+    store: &Store,
+    markets: Vec<MarketRow>,
+    ask: Ask,
+) -> Result<Vec<MarketSummary>, ServiceError> {
+    let ask = check(ask)?;
+    let ids: Vec<i64> = markets.iter().map(|m| m.id).collect();
+    let read = snapshot(store, &ids, ask.reading(false)).await?;
+    Ok(markets
+        .into_iter()
+        .zip(read)
+        .map(|(market, read)| summary(market, read, ask))
         .collect())
 }
 
@@ -171,7 +204,7 @@ pub async fn of_district(
         .first()
         .map(|m| m.district.clone())
         .ok_or_else(|| ServiceError::NotFound(format!("district '{slug}'")))?;
-    let markets = of_markets(store, markets, ask).await?;
+    let markets = summaries(store, markets, ask).await?;
     let adoption = adoption::combined(
         &markets
             .iter()
@@ -201,9 +234,59 @@ fn days(rows: &[DailyRow]) -> Vec<(Day, Totals)> {
     rows.iter().filter_map(DailyRow::totals).collect()
 }
 
+/// The range's series and totals and the recent windows, from a snapshot's days.
+fn volume(read: &MarketSnapshot, ask: Ask) -> (Totals, Vec<(Day, Totals)>, Recent) {
+    let series = stats::series(ask.from, ask.to, &days(&read.range));
+    let recent_days = stats::series(
+        ask.today.plus_days(1 - RECENT_DAYS),
+        ask.today,
+        &days(&read.recent),
+    );
+    (
+        series.iter().map(|(_, t)| *t).sum(),
+        series,
+        stats::recent(&recent_days, ask.today),
+    )
+}
+
+fn summary(market: MarketRow, read: MarketSnapshot, ask: Ask) -> MarketSummary {
+    let (totals, series, recent) = volume(&read, ask);
+    let tallies: Vec<Tally> = match &read.stalls {
+        Stalls::Counted(tallies) => tallies.iter().map(tally).collect(),
+        Stalls::Listed(lines) => lines
+            .iter()
+            .filter(|l| l.status == "active")
+            .map(|l| Tally {
+                poster: PosterStatus::of(l.linked, l.account_linked_at_ms, l.poster_printed_at_ms),
+                active: l.credits > 0,
+                stalls: 1,
+            })
+            .collect(),
+    };
+    MarketSummary {
+        adoption: adoption::counted(&tallies),
+        totals,
+        series,
+        recent,
+        market,
+    }
+}
+
+fn tally(t: &StallTally) -> Tally {
+    Tally {
+        poster: PosterStatus::classify(t.linked, t.printed, t.relinked),
+        active: t.active,
+        stalls: u64::try_from(t.stalls).unwrap_or(0),
+    }
+}
+
 fn figures(market: MarketRow, read: MarketSnapshot, ask: Ask) -> MarketFigures {
-    let mut stalls: Vec<StallFigures> = read
-        .lines
+    let (totals, series, recent) = volume(&read, ask);
+    let lines = match read.stalls {
+        Stalls::Listed(lines) => lines,
+        Stalls::Counted(_) => Vec::new(),
+    };
+    let mut stalls: Vec<StallFigures> = lines
         .into_iter()
         .filter(|line| line.status == "active")
         .map(|line| StallFigures {
@@ -227,16 +310,10 @@ fn figures(market: MarketRow, read: MarketSnapshot, ask: Ask) -> MarketFigures {
             last_credit_day: s.line.last_day.and_then(Day::from_number),
         })
         .collect();
-    let series = stats::series(ask.from, ask.to, &days(&read.range));
-    let recent_days = stats::series(
-        ask.today.plus_days(1 - RECENT_DAYS),
-        ask.today,
-        &days(&read.recent),
-    );
     MarketFigures {
         adoption: adoption::adoption(&facts, ask.to, ask.active_days),
-        totals: series.iter().map(|(_, t)| *t).sum(),
-        recent: stats::recent(&recent_days, ask.today),
+        totals,
+        recent,
         series,
         stalls,
         market,

@@ -50,6 +50,21 @@ pub struct StallLine {
     pub last_day: Option<i64>,
 }
 
+/// A market's stalls alike in what a board counts: account, poster and activity in a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct StallTally {
+    /// Whether they have an account linked.
+    pub linked: bool,
+    /// Whether a poster was ever printed for them.
+    pub printed: bool,
+    /// Whether their account was linked after their last poster was printed.
+    pub relinked: bool,
+    /// Whether they had a credit within the window.
+    pub active: bool,
+    /// How many open stalls.
+    pub stalls: i64,
+}
+
 /// Markets read by one statement of a snapshot (one bound id each).
 const MARKETS_PER_READ: usize = 200;
 
@@ -74,6 +89,21 @@ fn lines_of_markets(markets: &str) -> String {
          CAST(COALESCE(w.last_in, (SELECT MAX(x.day) FROM credit_days x WHERE x.stall_id = s.id AND x.day < $1)) AS BIGINT) AS last_day \
          FROM stalls s LEFT JOIN w ON w.stall_id = s.id WHERE s.market_id IN ({markets}) AND s.id > $3 \
          ORDER BY s.market_id, s.id LIMIT $4"
+    )
+}
+
+/// The open stalls of markets `IN ({markets})` (placeholders from `$3`) counted by
+/// [`StallTally`], active meaning a credit within days `$1..=$2`: one range of the
+/// market-and-day index per market for the active stalls, one pass over the stalls, no row per
+/// stall sent back.
+fn tallies_of_markets(markets: &str) -> String {
+    format!(
+        "SELECT s.market_id, s.payee_bin IS NOT NULL AS linked, s.poster_printed_at_ms IS NOT NULL AS printed, \
+         COALESCE(s.account_linked_at_ms > s.poster_printed_at_ms, FALSE) AS relinked, \
+         w.stall_id IS NOT NULL AS active, CAST(COUNT(*) AS BIGINT) AS stalls \
+         FROM stalls s LEFT JOIN (SELECT DISTINCT stall_id FROM credit_days \
+         WHERE market_id IN ({markets}) AND day BETWEEN $1 AND $2 AND credits > 0) w ON w.stall_id = s.id \
+         WHERE s.market_id IN ({markets}) AND s.status = 'active' GROUP BY s.market_id, 2, 3, 4, 5"
     )
 }
 
@@ -102,6 +132,14 @@ struct MarketLine {
     line: StallLine,
 }
 
+/// A tally with its market.
+#[derive(sqlx::FromRow)]
+struct MarketTally {
+    market_id: i64,
+    #[sqlx(flatten)]
+    tally: StallTally,
+}
+
 /// A market's day with its market.
 #[derive(sqlx::FromRow)]
 struct MarketDay {
@@ -113,8 +151,11 @@ struct MarketDay {
 /// The days a snapshot reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reading {
-    /// Per-stall sums and latest credit day over these days.
+    /// Per-stall sums and latest credit day over these days (or, counted, activity).
     pub stalls: (Day, Day),
+    /// Each stall listed with its sums (a market's board), or only counted (a district's
+    /// board and the index, which show counts and shares).
+    pub list_stalls: bool,
     /// The daily series of the market over these days.
     pub range: (Day, Day),
     /// And over these (today's windows); read once when equal to `range`.
@@ -126,12 +167,21 @@ pub struct Reading {
 pub struct MarketSnapshot {
     /// Market id.
     pub market_id: i64,
-    /// Its stalls, in id order.
-    pub lines: Vec<StallLine>,
+    /// Its stalls.
+    pub stalls: Stalls,
     /// Its days with credits in `range`, oldest first.
     pub range: Vec<DailyRow>,
     /// Its days with credits in `recent`, oldest first.
     pub recent: Vec<DailyRow>,
+}
+
+/// A market's stalls as a snapshot read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stalls {
+    /// Each open or closed stall, in id order.
+    Listed(Vec<StallLine>),
+    /// The open stalls, counted.
+    Counted(Vec<StallTally>),
 }
 
 /// Rows of many markets, grouped by market (each group in the statement's order).
@@ -151,9 +201,18 @@ pub async fn snapshot(
     reading: Reading,
 ) -> Result<Vec<MarketSnapshot>, StoreError> {
     let mut snapshot = Snapshot::begin(store).await?;
-    let (mut lines, mut range, mut recent) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut lines, mut tallies, mut range, mut recent) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for chunk in market_ids.chunks(MARKETS_PER_READ) {
-        lines.extend(snapshot.lines_of(chunk, reading.stalls, 0, i64::MAX).await?);
+        if reading.list_stalls {
+            lines.extend(
+                snapshot
+                    .lines_of(chunk, reading.stalls, 0, i64::MAX)
+                    .await?,
+            );
+        } else {
+            tallies.extend(snapshot.tallies_of(chunk, reading.stalls).await?);
+        }
         range.extend(snapshot.days_of(chunk, reading.range).await?);
         if reading.recent != reading.range {
             recent.extend(snapshot.days_of(chunk, reading.recent).await?);
@@ -161,14 +220,19 @@ pub async fn snapshot(
     }
     snapshot.end().await?;
     let same = reading.recent == reading.range;
-    let (mut lines, mut range, mut recent) = (by_market(lines), by_market(range), by_market(recent));
+    let (mut lines, mut tallies) = (by_market(lines), by_market(tallies));
+    let (mut range, mut recent) = (by_market(range), by_market(recent));
     Ok(market_ids
         .iter()
         .map(|&market_id| {
             let days = range.remove(&market_id).unwrap_or_default();
             MarketSnapshot {
                 market_id,
-                lines: lines.remove(&market_id).unwrap_or_default(),
+                stalls: if reading.list_stalls {
+                    Stalls::Listed(lines.remove(&market_id).unwrap_or_default())
+                } else {
+                    Stalls::Counted(tallies.remove(&market_id).unwrap_or_default())
+                },
                 recent: if same {
                     days.clone()
                 } else {
@@ -243,28 +307,23 @@ impl Snapshot {
         after: i64,
         limit: i64,
     ) -> Result<Vec<(i64, StallLine)>, StoreError> {
-        let sql = lines_of_markets(&placeholders(5, market_ids.len()));
-        macro_rules! read {
-            ($tx:expr) => {
-                market_ids
-                    .iter()
-                    .fold(
-                        sqlx::query_as::<_, MarketLine>(AssertSqlSafe(sql))
-                            .bind(from.number())
-                            .bind(to.number())
-                            .bind(after)
-                            .bind(limit),
-                        |query, id| query.bind(id),
-                    )
-                    .fetch_all(&mut **$tx)
-                    .await?
-            };
-        }
-        let rows = match self {
-            Self::Sqlite(tx) => read!(tx),
-            Self::Postgres(tx) => read!(tx),
-        };
+        let params = [from.number(), to.number(), after, limit];
+        let sql = lines_of_markets(&placeholders(params.len() + 1, market_ids.len()));
+        let rows: Vec<MarketLine> = self.of_markets(sql, &params, market_ids).await?;
         Ok(rows.into_iter().map(|r| (r.market_id, r.line)).collect())
+    }
+
+    /// The open stalls of these markets counted by [`StallTally`] (active: a credit within
+    /// `days`), each tally with its market.
+    async fn tallies_of(
+        &mut self,
+        market_ids: &[i64],
+        (from, to): (Day, Day),
+    ) -> Result<Vec<(i64, StallTally)>, StoreError> {
+        let params = [from.number(), to.number()];
+        let sql = tallies_of_markets(&placeholders(params.len() + 1, market_ids.len()));
+        let rows: Vec<MarketTally> = self.of_markets(sql, &params, market_ids).await?;
+        Ok(rows.into_iter().map(|r| (r.market_id, r.tally)).collect())
     }
 
     /// The days with credits of these markets in `days`, each with its market, oldest first.
@@ -273,26 +332,42 @@ impl Snapshot {
         market_ids: &[i64],
         (from, to): (Day, Day),
     ) -> Result<Vec<(i64, DailyRow)>, StoreError> {
-        let sql = daily_of_markets(&placeholders(3, market_ids.len()));
+        let params = [from.number(), to.number()];
+        let sql = daily_of_markets(&placeholders(params.len() + 1, market_ids.len()));
+        let rows: Vec<MarketDay> = self.of_markets(sql, &params, market_ids).await?;
+        Ok(rows.into_iter().map(|r| (r.market_id, r.day)).collect())
+    }
+
+    /// The rows of `sql` with `params` bound first, then one market id each.
+    async fn of_markets<R>(
+        &mut self,
+        sql: String,
+        params: &[i64],
+        market_ids: &[i64],
+    ) -> Result<Vec<R>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
         macro_rules! read {
             ($tx:expr) => {
-                market_ids
+                params
                     .iter()
+                    .chain(market_ids)
                     .fold(
-                        sqlx::query_as::<_, MarketDay>(AssertSqlSafe(sql))
-                            .bind(from.number())
-                            .bind(to.number()),
-                        |query, id| query.bind(id),
+                        sqlx::query_as::<_, R>(AssertSqlSafe(sql)),
+                        |query, value| query.bind(*value),
                     )
                     .fetch_all(&mut **$tx)
                     .await?
             };
         }
-        let rows = match self {
+        Ok(match self {
             Self::Sqlite(tx) => read!(tx),
             Self::Postgres(tx) => read!(tx),
-        };
-        Ok(rows.into_iter().map(|r| (r.market_id, r.day)).collect())
+        })
     }
 
     /// A market's days with credits in `days`, oldest first.

@@ -690,9 +690,13 @@ async fn the_monthly_report_streams_a_page_of_stalls_at_a_time_and_still_adds_up
     for n in 2..=1201 {
         sheet.push_str(&format!("A{n:04},Người bán {n},Rau củ,,,,\n"));
     }
-    app.post_csv("/api/v1/markets/cho-mo/stalls/import", Some(&app.admin), &sheet)
-        .await
-        .expect(StatusCode::OK);
+    app.post_csv(
+        "/api/v1/markets/cho-mo/stalls/import",
+        Some(&app.admin),
+        &sheet,
+    )
+    .await
+    .expect(StatusCode::OK);
     m.pay(&credit("S1", "20000", "1012345678", "chuyen tien"))
         .await;
     m.pay(&credit("U1", "70000", NOWHERE, "ck")).await;
@@ -725,7 +729,10 @@ async fn the_monthly_report_streams_a_page_of_stalls_at_a_time_and_still_adds_up
     );
     let rows = report_rows(&chunks.concat());
     assert_eq!(rows.len(), 1201 + 2);
-    assert_eq!((&*rows[0][2], &*rows[0][8], &*rows[0][9]), ("A0001", "1", "20000"));
+    assert_eq!(
+        (&*rows[0][2], &*rows[0][8], &*rows[0][9]),
+        ("A0001", "1", "20000")
+    );
     assert_eq!(rows[1200][2], "A1201");
     assert_eq!(check_report_adds_up(&rows), t(2, "90000"));
 }
