@@ -1,5 +1,6 @@
-//! Prometheus metrics: requests by route, method and status, latency histograms by route, and
-//! webhook deliveries by provider and result.
+//! Prometheus metrics: requests by route, method and status, latency histograms by route,
+//! webhook deliveries by provider and result, refused deliveries by provider and reason, and
+//! recorded credits by provider and outcome.
 //!
 //! Routes are labelled by their pattern (`/api/v1/stalls/{id}`), never by the concrete path, so
 //! the number of series stays bounded and no id or secret reaches a label.
@@ -34,6 +35,18 @@ struct WebhookLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RejectedLabels {
+    provider: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    provider: &'static str,
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     method: String,
     route: String,
@@ -56,6 +69,8 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, LatencyBuckets>,
     webhooks: Family<WebhookLabels, Counter>,
+    rejected: Family<RejectedLabels, Counter>,
+    outcomes: Family<OutcomeLabels, Counter>,
 }
 
 impl Metrics {
@@ -81,11 +96,25 @@ impl Metrics {
             "Bank notifications by provider and result: accepted, duplicate, ignored, forged, unusable, conflict, unavailable, unknown_channel",
             webhooks.clone(),
         );
+        let rejected = Family::<RejectedLabels, Counter>::default();
+        registry.register(
+            "webhook_rejected",
+            "Bank notifications refused before anything was stored (401 forged, 413 oversized), by provider and reason: missing_header, repeated_header, malformed_header, oversized, missing_signature, malformed_signature, bad_signature, malformed_timestamp, stale_timestamp, future_timestamp, malformed_body, no_secret",
+            rejected.clone(),
+        );
+        let outcomes = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "webhook_credits",
+            "Credits recorded from bank notifications, by provider and outcome (order_paid, order_underpaid, order_overpaid, order_late, static_payment, unmatched)",
+            outcomes.clone(),
+        );
         Arc::new(Self {
             registry: Mutex::new(registry),
             requests,
             latency,
             webhooks,
+            rejected,
+            outcomes,
         })
     }
 
@@ -95,6 +124,23 @@ impl Metrics {
             .get_or_create(&WebhookLabels {
                 provider: provider.to_owned(),
                 result,
+            })
+            .inc();
+    }
+
+    /// Counts one refused webhook delivery; `reason` is one of a fixed set (never request data).
+    pub fn webhook_rejected(&self, provider: &'static str, reason: &'static str) {
+        self.rejected
+            .get_or_create(&RejectedLabels { provider, reason })
+            .inc();
+    }
+
+    /// Counts one credit recorded from a webhook, by its ledger outcome.
+    pub fn webhook_credit(&self, provider: &'static str, outcome: &str) {
+        self.outcomes
+            .get_or_create(&OutcomeLabels {
+                provider,
+                outcome: outcome.to_owned(),
             })
             .inc();
     }

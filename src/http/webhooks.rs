@@ -6,22 +6,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiBytes, ApiPath};
+use super::extract::ApiPath;
 use crate::service::ServiceError;
 use crate::store::channels::{self, ChannelRow};
 use crate::store::credits::{self, Recorded};
 use crate::store::{Store, StoreError, now_ms};
 use crate::webhooks::{
-    self as verify, Clock, Delivery, Provider, Reply, Secret, Verified, WebhookError,
+    self as verify, Clock, Delivery, Forgery, Provider, Reply, Secret, Verified, WebhookError,
 };
 
-/// Largest notification body accepted; larger ones get 413 before they are read whole.
+/// Largest notification body accepted; larger ones get 413 before they are read whole: the
+/// route's `DefaultBodyLimit` makes the body extractor stop reading at this many bytes (a
+/// `Content-Length` over it is refused unread, a chunked body as soon as it passes it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How long a channel (or its absence) is remembered.
 const CACHE_TTL: Duration = Duration::from_secs(10);
@@ -141,13 +145,21 @@ pub async fn receive(
     State(state): State<AppState>,
     ApiPath((provider_name, channel_id)): ApiPath<(String, i64)>,
     headers: HeaderMap,
-    ApiBytes(body): ApiBytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let Some(provider) = Provider::parse(&provider_name) else {
         return Err(ApiError::not_found(
             "no such provider: use payos, casso, sepay or chopay",
         ));
     };
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            state
+                .metrics
+                .webhook_rejected(provider.as_str(), Forgery::Oversized.as_str());
+        }
+        ApiError::from(rejection)
+    })?;
     let channel = state
         .channels
         .get(channel_id)
@@ -177,10 +189,13 @@ pub async fn receive(
             state.channels.accept(channel.id);
             return Ok(answer(provider, Reply::Ignored(&reason)));
         }
-        Err(WebhookError::Forged(reason)) => {
+        Err(WebhookError::Forged(kind, reason)) => {
             state.metrics.webhook(provider.as_str(), "forged");
+            state
+                .metrics
+                .webhook_rejected(provider.as_str(), kind.as_str());
             state.channels.reject(channel.id);
-            tracing::info!(provider = provider.as_str(), channel = channel.id, %reason, "refused a webhook delivery");
+            tracing::info!(provider = provider.as_str(), channel = channel.id, kind = kind.as_str(), %reason, "refused a webhook delivery");
             return Ok(answer(provider, Reply::Forged));
         }
         Err(WebhookError::Unusable(reason)) => {
@@ -208,6 +223,9 @@ pub async fn receive(
     {
         Ok(Recorded::New { credit, .. }) => {
             state.metrics.webhook(provider.as_str(), "accepted");
+            state
+                .metrics
+                .webhook_credit(provider.as_str(), &credit.outcome);
             state.channels.accept(channel.id);
             Ok(answer(
                 provider,

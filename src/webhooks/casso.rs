@@ -13,7 +13,7 @@
 
 use super::canonical::{self, Node};
 use super::fields::{self, Object};
-use super::{Clock, Delivery, Secret, Verified, WebhookError, forged, sig, unusable};
+use super::{Clock, Delivery, Forgery, Secret, Verified, WebhookError, forged, sig, unusable};
 
 /// The signature header.
 const SIGNATURE_HEADER: &str = "x-casso-signature";
@@ -26,15 +26,24 @@ pub(super) fn verify(
 ) -> Result<Verified, WebhookError> {
     let header = sig::required_header(delivery.headers, SIGNATURE_HEADER)?;
     let (timestamp, signatures) = parse_header(header)?;
-    let sent_ms = sig::parse_unix(timestamp)
-        .ok_or_else(|| forged("t in X-Casso-Signature is not a number of milliseconds"))?;
+    let sent_ms = sig::parse_unix(timestamp).ok_or_else(|| {
+        forged(
+            Forgery::MalformedTimestamp,
+            "t in X-Casso-Signature is not a number of milliseconds",
+        )
+    })?;
     sig::check_age_ms(sent_ms, clock)?;
-    let text = std::str::from_utf8(delivery.body)
-        .map_err(|_| forged("body is not UTF-8 JSON, so it cannot carry a Casso signature"))?;
+    let text = std::str::from_utf8(delivery.body).map_err(|_| {
+        forged(
+            Forgery::MalformedBody,
+            "body is not UTF-8 JSON, so it cannot carry a Casso signature",
+        )
+    })?;
     let body = canonical::parse(text).map_err(|e| {
-        forged(format!(
-            "body is not JSON ({e}), so it cannot carry a Casso signature"
-        ))
+        forged(
+            Forgery::MalformedBody,
+            format!("body is not JSON ({e}), so it cannot carry a Casso signature"),
+        )
     })?;
     let mut message = String::with_capacity(text.len() + 16);
     message.push_str(timestamp);
@@ -45,7 +54,7 @@ pub(super) fn verify(
         .filter_map(|secret| sig::hmac_sha512(secret.expose().as_bytes(), &[message.as_bytes()]))
         .collect();
     if !sig::any_match(&expected, &signatures) {
-        return Err(forged("no signature matches"));
+        return Err(forged(Forgery::BadSignature, "no signature matches"));
     }
     read(&body).map_err(unusable)
 }
@@ -62,7 +71,10 @@ fn parse_header(header: &str) -> Result<(&str, Vec<Vec<u8>>), WebhookError> {
         match key.trim() {
             "t" => {
                 if timestamp.is_some() {
-                    return Err(forged("t appears twice in X-Casso-Signature"));
+                    return Err(forged(
+                        Forgery::MalformedTimestamp,
+                        "t appears twice in X-Casso-Signature",
+                    ));
                 }
                 timestamp = Some(value.trim());
             }
@@ -76,9 +88,13 @@ fn parse_header(header: &str) -> Result<(&str, Vec<Vec<u8>>), WebhookError> {
             _ => {}
         }
     }
-    let timestamp = timestamp.ok_or_else(|| forged("no t in X-Casso-Signature"))?;
+    let timestamp = timestamp
+        .ok_or_else(|| forged(Forgery::MalformedTimestamp, "no t in X-Casso-Signature"))?;
     if signatures.is_empty() {
-        return Err(forged("no v1 signature in X-Casso-Signature"));
+        return Err(forged(
+            Forgery::MissingSignature,
+            "no v1 signature in X-Casso-Signature",
+        ));
     }
     Ok((timestamp, signatures))
 }

@@ -14,7 +14,9 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::canonical::{self, Node};
 use super::fields;
-use super::{BankCredit, Clock, Delivery, Secret, Verified, WebhookError, forged, sig, unusable};
+use super::{
+    BankCredit, Clock, Delivery, Forgery, Secret, Verified, WebhookError, forged, sig, unusable,
+};
 
 /// The prefix of a chopay secret.
 const SECRET_PREFIX: &str = "whsec_";
@@ -57,9 +59,9 @@ pub(super) fn sign(
     timestamp: i64,
     body: &[u8],
 ) -> Result<String, WebhookError> {
-    let key = signing_key(secret.expose()).map_err(forged)?;
+    let key = signing_key(secret.expose()).map_err(|e| forged(Forgery::NoSecret, e))?;
     let tag = mac(&key, id, &timestamp.to_string(), body)
-        .ok_or_else(|| forged("the secret cannot key HMAC-SHA256"))?;
+        .ok_or_else(|| forged(Forgery::NoSecret, "the secret cannot key HMAC-SHA256"))?;
     Ok(format!("v1,{}", STANDARD.encode(tag)))
 }
 
@@ -71,11 +73,15 @@ pub(super) fn verify(
 ) -> Result<Verified, WebhookError> {
     let id = sig::required_header(delivery.headers, ID_HEADER)?;
     if id.is_empty() {
-        return Err(forged("webhook-id is empty"));
+        return Err(forged(Forgery::MissingHeader, "webhook-id is empty"));
     }
     let timestamp = sig::required_header(delivery.headers, TIMESTAMP_HEADER)?;
-    let sent_s = sig::parse_unix(timestamp)
-        .ok_or_else(|| forged("webhook-timestamp is not a number of seconds"))?;
+    let sent_s = sig::parse_unix(timestamp).ok_or_else(|| {
+        forged(
+            Forgery::MalformedTimestamp,
+            "webhook-timestamp is not a number of seconds",
+        )
+    })?;
     let header = sig::required_header(delivery.headers, SIGNATURE_HEADER)?;
     let entries: Vec<&str> = header.split_ascii_whitespace().collect();
     sig::check_signature_count(entries.len())?;
@@ -85,7 +91,10 @@ pub(super) fn verify(
         .filter_map(|encoded| STANDARD.decode(encoded).ok())
         .collect();
     if signatures.is_empty() {
-        return Err(forged("no v1 signature in webhook-signature"));
+        return Err(forged(
+            Forgery::MissingSignature,
+            "no v1 signature in webhook-signature",
+        ));
     }
     sig::check_age_s(sent_s, clock)?;
     let expected: Vec<Vec<u8>> = secrets
@@ -94,10 +103,13 @@ pub(super) fn verify(
         .filter_map(|key| mac(&key, id, timestamp, delivery.body))
         .collect();
     if expected.is_empty() {
-        return Err(forged("the channel has no valid whsec_ secret"));
+        return Err(forged(
+            Forgery::NoSecret,
+            "the channel has no valid whsec_ secret",
+        ));
     }
     if !sig::any_match(&expected, &signatures) {
-        return Err(forged("no signature matches"));
+        return Err(forged(Forgery::BadSignature, "no signature matches"));
     }
     read(delivery.body).map_err(unusable)
 }

@@ -176,13 +176,79 @@ pub enum Verified {
     Ignored(String),
 }
 
+/// What failed when a delivery did not verify: a small fixed set, so it can label a metric
+/// (`chopay_webhook_rejected_total{reason}`) without ever carrying a value from the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Forgery {
+    /// A header the scheme needs (id, timestamp, signature, `Authorization`) is absent.
+    MissingHeader,
+    /// A header the verifier reads is sent more than once.
+    RepeatedHeader,
+    /// A header is not visible ASCII, or not of the scheme's form.
+    MalformedHeader,
+    /// A limit is exceeded: body, header length or number of signatures.
+    Oversized,
+    /// The signature header or field holds no signature of a known version.
+    MissingSignature,
+    /// A signature that cannot be decoded (not hex, wrong length).
+    MalformedSignature,
+    /// Well-formed, but no signature (or API key) matches the channel's secret.
+    BadSignature,
+    /// The signed timestamp is not a plain number.
+    MalformedTimestamp,
+    /// The signed timestamp is older than the tolerance.
+    StaleTimestamp,
+    /// The signed timestamp is further in the future than the tolerance.
+    FutureTimestamp,
+    /// payOS and Casso sign a form rebuilt from the JSON: a body that is not JSON cannot be signed.
+    MalformedBody,
+    /// The channel has no secret this scheme can verify with (a configuration mistake).
+    NoSecret,
+}
+
+impl Forgery {
+    /// Every kind, in a stable order.
+    pub const ALL: [Forgery; 12] = [
+        Self::MissingHeader,
+        Self::RepeatedHeader,
+        Self::MalformedHeader,
+        Self::Oversized,
+        Self::MissingSignature,
+        Self::MalformedSignature,
+        Self::BadSignature,
+        Self::MalformedTimestamp,
+        Self::StaleTimestamp,
+        Self::FutureTimestamp,
+        Self::MalformedBody,
+        Self::NoSecret,
+    ];
+
+    /// The kind's name, as a metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingHeader => "missing_header",
+            Self::RepeatedHeader => "repeated_header",
+            Self::MalformedHeader => "malformed_header",
+            Self::Oversized => "oversized",
+            Self::MissingSignature => "missing_signature",
+            Self::MalformedSignature => "malformed_signature",
+            Self::BadSignature => "bad_signature",
+            Self::MalformedTimestamp => "malformed_timestamp",
+            Self::StaleTimestamp => "stale_timestamp",
+            Self::FutureTimestamp => "future_timestamp",
+            Self::MalformedBody => "malformed_body",
+            Self::NoSecret => "no_secret",
+        }
+    }
+}
+
 /// Why a delivery was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
     /// Verification failed: missing, garbled or wrong signature or API key, a timestamp outside
-    /// the tolerance, a limit exceeded. Answered 401; nothing is kept.
-    #[error("forged: {0}")]
-    Forged(String),
+    /// the tolerance, a limit exceeded. Answered 401; nothing is kept. The kind says what failed.
+    #[error("forged: {1}")]
+    Forged(Forgery, String),
     /// Authentic, but the body cannot become a credit (no or bad amount, no transaction id, bad
     /// JSON after a valid raw-body signature). Answered 400 and kept for review.
     #[error("unusable: {0}")]
@@ -193,7 +259,7 @@ impl WebhookError {
     /// The stable machine code: `forged` or `unusable`.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Forged(_) => "forged",
+            Self::Forged(..) => "forged",
             Self::Unusable(_) => "unusable",
         }
     }
@@ -201,22 +267,30 @@ impl WebhookError {
     /// The reason, for logs and for the person checking a delivery (never contains a secret).
     pub fn reason(&self) -> &str {
         match self {
-            Self::Forged(reason) | Self::Unusable(reason) => reason,
+            Self::Forged(_, reason) | Self::Unusable(reason) => reason,
+        }
+    }
+
+    /// What failed, for a forged delivery.
+    pub fn forgery(&self) -> Option<Forgery> {
+        match self {
+            Self::Forged(kind, _) => Some(*kind),
+            Self::Unusable(_) => None,
         }
     }
 
     /// The HTTP status to answer with: 401 for forged, 400 for unusable.
     pub fn status(&self) -> axum::http::StatusCode {
         match self {
-            Self::Forged(_) => axum::http::StatusCode::UNAUTHORIZED,
+            Self::Forged(..) => axum::http::StatusCode::UNAUTHORIZED,
             Self::Unusable(_) => axum::http::StatusCode::BAD_REQUEST,
         }
     }
 }
 
-/// A [`WebhookError::Forged`] with this reason.
-fn forged(reason: impl Into<String>) -> WebhookError {
-    WebhookError::Forged(reason.into())
+/// A [`WebhookError::Forged`] of this kind, with this reason.
+fn forged(kind: Forgery, reason: impl Into<String>) -> WebhookError {
+    WebhookError::Forged(kind, reason.into())
 }
 
 /// A [`WebhookError::Unusable`] with this reason.
@@ -237,13 +311,16 @@ pub fn verify(
     clock: Clock,
 ) -> Result<Verified, WebhookError> {
     if secrets.is_empty() {
-        return Err(forged("the channel has no secret to verify with"));
+        return Err(forged(
+            Forgery::NoSecret,
+            "the channel has no secret to verify with",
+        ));
     }
     if delivery.body.len() > MAX_BODY_BYTES {
-        return Err(forged(format!(
-            "body is over {} KiB; not verified",
-            MAX_BODY_BYTES / 1024
-        )));
+        return Err(forged(
+            Forgery::Oversized,
+            format!("body is over {} KiB; not verified", MAX_BODY_BYTES / 1024),
+        ));
     }
     match provider {
         Provider::PayOs => payos::verify(secrets, delivery),

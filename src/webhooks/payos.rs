@@ -16,7 +16,7 @@
 
 use super::canonical::{self, Node};
 use super::fields::{self, Object};
-use super::{Delivery, Secret, Verified, WebhookError, forged, sig, unusable};
+use super::{Delivery, Forgery, Secret, Verified, WebhookError, forged, sig, unusable};
 
 /// The payment link id of payOS's documented sample delivery.
 const SAMPLE_PAYMENT_LINK_ID: &str = "124c33293c43417ab7879e14c8d9eb18";
@@ -26,33 +26,46 @@ pub(super) fn verify(
     secrets: &[Secret],
     delivery: &Delivery<'_>,
 ) -> Result<Verified, WebhookError> {
-    let text = std::str::from_utf8(delivery.body)
-        .map_err(|_| forged("body is not UTF-8 JSON, so it cannot carry a payOS signature"))?;
+    let text = std::str::from_utf8(delivery.body).map_err(|_| {
+        forged(
+            Forgery::MalformedBody,
+            "body is not UTF-8 JSON, so it cannot carry a payOS signature",
+        )
+    })?;
     let body = match canonical::parse(text) {
         Ok(Node::Object(body)) => body,
-        Ok(_) => return Err(forged("body is not a JSON object")),
+        Ok(_) => return Err(forged(Forgery::MalformedBody, "body is not a JSON object")),
         Err(e) => {
-            return Err(forged(format!(
-                "body is not JSON ({e}), so it cannot carry a payOS signature"
-            )));
+            return Err(forged(
+                Forgery::MalformedBody,
+                format!("body is not JSON ({e}), so it cannot carry a payOS signature"),
+            ));
         }
     };
     let Some(Node::Object(data)) = body.get("data") else {
-        return Err(forged("no data object to verify"));
+        return Err(forged(Forgery::MalformedBody, "no data object to verify"));
     };
     let Some(Node::Text(signature)) = body.get("signature") else {
-        return Err(forged("no signature"));
+        return Err(forged(Forgery::MissingSignature, "no signature"));
     };
     let given = sig::decode_hex(signature)
         .filter(|bytes| bytes.len() == 32)
-        .ok_or_else(|| forged("the signature is not 64 hex digits"))?;
+        .ok_or_else(|| {
+            forged(
+                Forgery::MalformedSignature,
+                "the signature is not 64 hex digits",
+            )
+        })?;
     let message = canonical_query(data);
     let expected: Vec<Vec<u8>> = secrets
         .iter()
         .filter_map(|secret| sig::hmac_sha256(secret.expose().as_bytes(), &[message.as_bytes()]))
         .collect();
     if !sig::any_match(&expected, &[given]) {
-        return Err(forged("the signature does not match"));
+        return Err(forged(
+            Forgery::BadSignature,
+            "the signature does not match",
+        ));
     }
     read(&body, data).map_err(unusable)
 }

@@ -11,7 +11,9 @@
 
 use super::canonical::{self, Node};
 use super::fields::{self, VIETNAM_OFFSET_S};
-use super::{BankCredit, Clock, Delivery, Secret, Verified, WebhookError, forged, sig, unusable};
+use super::{
+    BankCredit, Clock, Delivery, Forgery, Secret, Verified, WebhookError, forged, sig, unusable,
+};
 
 /// SePay's HMAC mode as public integrations implement it; unconfirmed by SePay's own
 /// documentation, so every detail of it is here, to adjust in one place.
@@ -52,8 +54,12 @@ fn verify_hmac(
     clock: Clock,
 ) -> Result<(), WebhookError> {
     let timestamp = sig::required_header(delivery.headers, hmac_mode::TIMESTAMP_HEADER)?;
-    let sent_s = sig::parse_unix(timestamp)
-        .ok_or_else(|| forged("X-SePay-Timestamp is not a number of seconds"))?;
+    let sent_s = sig::parse_unix(timestamp).ok_or_else(|| {
+        forged(
+            Forgery::MalformedTimestamp,
+            "X-SePay-Timestamp is not a number of seconds",
+        )
+    })?;
     let entries: Vec<&str> = header
         .split(|c: char| c == ',' || c.is_ascii_whitespace())
         .filter(|entry| !entry.is_empty())
@@ -65,7 +71,10 @@ fn verify_hmac(
         .filter_map(sig::decode_hex)
         .collect();
     if signatures.is_empty() {
-        return Err(forged("no sha256= signature in X-SePay-Signature"));
+        return Err(forged(
+            Forgery::MissingSignature,
+            "no sha256= signature in X-SePay-Signature",
+        ));
     }
     sig::check_age_s(sent_s, clock)?;
     let parts = hmac_mode::signed_parts(timestamp, delivery.body);
@@ -74,19 +83,31 @@ fn verify_hmac(
         .filter_map(|secret| sig::hmac_sha256(secret.expose().as_bytes(), &parts))
         .collect();
     if !sig::any_match(&expected, &signatures) {
-        return Err(forged("no signature matches"));
+        return Err(forged(Forgery::BadSignature, "no signature matches"));
     }
     Ok(())
 }
 
 fn verify_api_key(secrets: &[Secret], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
-    let value = sig::header(delivery.headers, AUTHORIZATION_HEADER)?
-        .ok_or_else(|| forged("no Authorization: Apikey header (and no X-SePay-Signature)"))?;
+    let value = sig::header(delivery.headers, AUTHORIZATION_HEADER)?.ok_or_else(|| {
+        forged(
+            Forgery::MissingHeader,
+            "no Authorization: Apikey header (and no X-SePay-Signature)",
+        )
+    })?;
     let (scheme, key) = value
         .split_once(|c: char| c.is_ascii_whitespace())
-        .ok_or_else(|| forged("Authorization is not of the form 'Apikey <key>'"))?;
+        .ok_or_else(|| {
+            forged(
+                Forgery::MalformedHeader,
+                "Authorization is not of the form 'Apikey <key>'",
+            )
+        })?;
     if !scheme.eq_ignore_ascii_case("apikey") {
-        return Err(forged("Authorization does not use the Apikey scheme"));
+        return Err(forged(
+            Forgery::MalformedHeader,
+            "Authorization does not use the Apikey scheme",
+        ));
     }
     let key = key.trim();
     // Every configured secret is compared, so timing does not tell which one matched.
@@ -94,7 +115,7 @@ fn verify_api_key(secrets: &[Secret], delivery: &Delivery<'_>) -> Result<(), Web
         sig::same_secret(key, secret.expose()) | found
     });
     if !matched {
-        return Err(forged("the API key does not match"));
+        return Err(forged(Forgery::BadSignature, "the API key does not match"));
     }
     Ok(())
 }

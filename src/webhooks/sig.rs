@@ -8,7 +8,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256, Sha512};
 use subtle::{Choice, ConstantTimeEq};
 
-use super::{Clock, MAX_HEADER_BYTES, MAX_SIGNATURES, WebhookError, forged};
+use super::{Clock, Forgery, MAX_HEADER_BYTES, MAX_SIGNATURES, WebhookError, forged};
 
 /// Reads one header: `None` when absent; forged when repeated, over [`MAX_HEADER_BYTES`] or not
 /// visible ASCII. The value comes back trimmed.
@@ -21,17 +21,23 @@ pub(super) fn header<'h>(
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err(forged(format!("the {name} header is sent more than once")));
+        return Err(forged(
+            Forgery::RepeatedHeader,
+            format!("the {name} header is sent more than once"),
+        ));
     }
     if value.len() > MAX_HEADER_BYTES {
-        return Err(forged(format!(
-            "the {name} header is over {} KiB",
-            MAX_HEADER_BYTES / 1024
-        )));
+        return Err(forged(
+            Forgery::Oversized,
+            format!("the {name} header is over {} KiB", MAX_HEADER_BYTES / 1024),
+        ));
     }
-    let text = value
-        .to_str()
-        .map_err(|_| forged(format!("the {name} header is not visible ASCII")))?;
+    let text = value.to_str().map_err(|_| {
+        forged(
+            Forgery::MalformedHeader,
+            format!("the {name} header is not visible ASCII"),
+        )
+    })?;
     Ok(Some(text.trim()))
 }
 
@@ -40,15 +46,17 @@ pub(super) fn required_header<'h>(
     headers: &'h HeaderMap,
     name: &str,
 ) -> Result<&'h str, WebhookError> {
-    header(headers, name)?.ok_or_else(|| forged(format!("no {name} header")))
+    header(headers, name)?
+        .ok_or_else(|| forged(Forgery::MissingHeader, format!("no {name} header")))
 }
 
 /// Refuses more than [`MAX_SIGNATURES`] signatures in one delivery.
 pub(super) fn check_signature_count(count: usize) -> Result<(), WebhookError> {
     if count > MAX_SIGNATURES {
-        return Err(forged(format!(
-            "{count} signatures; at most {MAX_SIGNATURES} are accepted"
-        )));
+        return Err(forged(
+            Forgery::Oversized,
+            format!("{count} signatures; at most {MAX_SIGNATURES} are accepted"),
+        ));
     }
     Ok(())
 }
@@ -119,16 +127,22 @@ pub(super) fn check_age_ms(sent_ms: i64, clock: Clock) -> Result<(), WebhookErro
         .saturating_mul(1000)
         .saturating_sub(sent_ms);
     if age_ms > tolerance_ms {
-        return Err(forged(format!(
-            "the signed timestamp is {} s old; the tolerance is {tolerance_s} s",
-            age_ms / 1000
-        )));
+        return Err(forged(
+            Forgery::StaleTimestamp,
+            format!(
+                "the signed timestamp is {} s old; the tolerance is {tolerance_s} s",
+                age_ms / 1000
+            ),
+        ));
     }
     if age_ms < tolerance_ms.saturating_neg() {
-        return Err(forged(format!(
-            "the signed timestamp is {} s in the future; the tolerance is {tolerance_s} s",
-            age_ms.saturating_neg() / 1000
-        )));
+        return Err(forged(
+            Forgery::FutureTimestamp,
+            format!(
+                "the signed timestamp is {} s in the future; the tolerance is {tolerance_s} s",
+                age_ms.saturating_neg() / 1000
+            ),
+        ));
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ fn outcome(result: &Result<Verified, WebhookError>) -> &'static str {
     match result {
         Ok(Verified::Credit(_)) => "credit",
         Ok(Verified::Ignored(_)) => "ignored",
-        Err(WebhookError::Forged(_)) => "forged",
+        Err(WebhookError::Forged(..)) => "forged",
         Err(WebhookError::Unusable(_)) => "unusable",
     }
 }
@@ -169,7 +169,7 @@ fn sign_chopay_refuses_a_malformed_secret() {
         "whsec_c2hvcnQ=",
     ] {
         let result = sign_chopay(&Secret::new(bad.into()), "id", 1, b"{}");
-        assert!(matches!(result, Err(WebhookError::Forged(_))), "{bad}");
+        assert!(matches!(result, Err(WebhookError::Forged(..))), "{bad}");
     }
 }
 
@@ -317,7 +317,10 @@ fn limits_on_headers_and_bodies_are_forged() {
         &delivery,
         Clock::at(SPEC_TIMESTAMP),
     );
-    assert!(matches!(result, Err(WebhookError::Forged(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(WebhookError::Forged(..))),
+        "{result:?}"
+    );
 
     let big_body = vec![b' '; MAX_BODY_BYTES + 1];
     let empty = HeaderMap::new();
@@ -327,10 +330,13 @@ fn limits_on_headers_and_bodies_are_forged() {
             headers: &empty,
         };
         let result = verify(provider, &secret, &delivery, Clock::at(0));
-        assert!(matches!(result, Err(WebhookError::Forged(_))), "{provider}");
+        assert!(
+            matches!(result, Err(WebhookError::Forged(..))),
+            "{provider}"
+        );
         let nothing = verify(provider, &[], &delivery, Clock::at(0));
         assert!(
-            matches!(nothing, Err(WebhookError::Forged(_))),
+            matches!(nothing, Err(WebhookError::Forged(..))),
             "{provider}"
         );
     }
@@ -354,7 +360,10 @@ fn a_repeated_signature_header_is_forged() {
         &delivery,
         Clock::at(SPEC_TIMESTAMP),
     );
-    assert!(matches!(result, Err(WebhookError::Forged(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(WebhookError::Forged(..))),
+        "{result:?}"
+    );
 }
 
 #[test]
@@ -379,20 +388,221 @@ fn the_tolerance_comes_from_the_clock() {
         strict,
     );
     assert!(
-        matches!(&result, Err(WebhookError::Forged(reason)) if reason.contains("11 s old")),
+        matches!(&result, Err(WebhookError::Forged(_, reason)) if reason.contains("11 s old")),
         "{result:?}"
     );
 }
 
 #[test]
 fn errors_name_their_code_and_status() {
-    let forged = WebhookError::Forged("no signature matches".into());
+    let forged = WebhookError::Forged(Forgery::BadSignature, "no signature matches".into());
     assert_eq!(forged.to_string(), "forged: no signature matches");
     assert_eq!(forged.code(), "forged");
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
     let unusable = WebhookError::Unusable("no amount".into());
     assert_eq!(unusable.reason(), "no amount");
     assert_eq!(unusable.status(), StatusCode::BAD_REQUEST);
+}
+
+// Known answers: each signature below was computed with Python's `hmac` from the secret, body
+// and timestamp beside it (never by this crate), so a change in what is signed shows here.
+
+const KAT_PAYOS_KEY: &str = "payos-checksum-key-0123456789";
+const KAT_PAYOS_DATA: &str = r#"{"orderCode":123456,"amount":50000,"description":"CP7K2Q9X4M7","accountNumber":"0352350917","reference":"FT26327000123","transactionDateTime":"2026-11-23 10:15:00","currency":"VND","paymentLinkId":"pl_1","code":"00","desc":"success"}"#;
+const KAT_PAYOS_SIGNATURE: &str =
+    "af9e42c196cb4e7daf1771e64dd8cb6c6681d160c1a04c8cffe7919798ce3124";
+
+fn payos_body(data: &str, signature: &str) -> Vec<u8> {
+    format!(
+        r#"{{"code":"00","desc":"success","success":true,"data":{data},"signature":"{signature}"}}"#
+    )
+    .into_bytes()
+}
+
+#[test]
+fn payos_known_answer_verifies_and_an_extra_data_field_breaks_it() {
+    let map = HeaderMap::new();
+    let keys = secrets(&[KAT_PAYOS_KEY]);
+    let body = payos_body(KAT_PAYOS_DATA, KAT_PAYOS_SIGNATURE);
+    let delivery = Delivery {
+        body: &body,
+        headers: &map,
+    };
+    let Ok(Verified::Credit(credit)) = verify(Provider::PayOs, &keys, &delivery, Clock::at(0))
+    else {
+        panic!("the known payOS delivery does not verify");
+    };
+    assert_eq!(
+        (credit.provider_txn_id.as_str(), credit.amount.to_dong()),
+        ("FT26327000123", 50_000)
+    );
+    // The same signature over `data` with one more field: the canonical string changes.
+    let extended = KAT_PAYOS_DATA.replace(r#""code":"00""#, r#""code":"00","note":"x""#);
+    let body = payos_body(&extended, KAT_PAYOS_SIGNATURE);
+    let delivery = Delivery {
+        body: &body,
+        headers: &map,
+    };
+    let result = verify(Provider::PayOs, &keys, &delivery, Clock::at(0));
+    assert_eq!(
+        result.as_ref().err().and_then(WebhookError::forgery),
+        Some(Forgery::BadSignature),
+        "{result:?}"
+    );
+}
+
+const KAT_CASSO_KEY: &str = "casso-secret-0123456789";
+const KAT_CASSO_BODY: &str = r#"{"error":0,"data":{"id":8231577,"amount":250000,"description":"CP7K2Q9X4M7 thanh toan","accountNumber":"0352350917","transactionDateTime":"2026-11-23 10:15:00"}}"#;
+const KAT_CASSO_T_MS: i64 = 1_795_403_700_000;
+const KAT_CASSO_SIGNATURE: &str = "55329a9c0bf403adcaf8368c813b0b4f8ec360a1c18aa49ad9e1c7fa9d97215184dd0c4dff147cf61e174df8f427a45ab9129ac3698b4db96e63a1c54c5ca2d5";
+
+#[test]
+fn casso_known_answer_verifies_only_within_the_tolerance() {
+    let header = format!("t={KAT_CASSO_T_MS},v1={KAT_CASSO_SIGNATURE}");
+    let map = headers(&[("x-casso-signature", &header)]);
+    let keys = secrets(&[KAT_CASSO_KEY]);
+    let delivery = Delivery {
+        body: KAT_CASSO_BODY.as_bytes(),
+        headers: &map,
+    };
+    let at = KAT_CASSO_T_MS / 1000;
+    let Ok(Verified::Credit(credit)) = verify(Provider::Casso, &keys, &delivery, Clock::at(at))
+    else {
+        panic!("the known Casso delivery does not verify");
+    };
+    assert_eq!(
+        (credit.provider_txn_id.as_str(), credit.amount.to_dong()),
+        ("8231577", 250_000)
+    );
+    for (now, kind) in [
+        (at + 301, Forgery::StaleTimestamp),
+        (at - 301, Forgery::FutureTimestamp),
+    ] {
+        let result = verify(Provider::Casso, &keys, &delivery, Clock::at(now));
+        assert_eq!(
+            result.as_ref().err().and_then(WebhookError::forgery),
+            Some(kind)
+        );
+    }
+}
+
+const KAT_SEPAY_KEY: &str = "sepay-secret-0123456789";
+const KAT_SEPAY_BODY: &str = r#"{"id":92704,"gateway":"Vietcombank","transactionDate":"2026-11-23 10:15:00","accountNumber":"0352350917","content":"CP7K2Q9X4M7","transferType":"in","transferAmount":95000}"#;
+const KAT_SEPAY_SIGNATURE: &str =
+    "sha256=70c667b908f5ee6766731676356ed410f71705e47db29679c512ff59b9b40734";
+
+#[test]
+fn sepay_known_answers_verify_in_both_modes() {
+    let keys = secrets(&[KAT_SEPAY_KEY]);
+    let hmac_headers = headers(&[
+        ("x-sepay-signature", KAT_SEPAY_SIGNATURE),
+        ("x-sepay-timestamp", "1795403700"),
+    ]);
+    let api_key = format!("Apikey {KAT_SEPAY_KEY}");
+    let key_headers = headers(&[("authorization", &api_key)]);
+    for map in [&hmac_headers, &key_headers] {
+        let delivery = Delivery {
+            body: KAT_SEPAY_BODY.as_bytes(),
+            headers: map,
+        };
+        let Ok(Verified::Credit(credit)) =
+            verify(Provider::Sepay, &keys, &delivery, Clock::at(1_795_403_700))
+        else {
+            panic!("the known SePay delivery does not verify with {map:?}");
+        };
+        assert_eq!(
+            (credit.provider_txn_id.as_str(), credit.amount.to_dong()),
+            ("92704", 95_000)
+        );
+    }
+    // A key that differs in its last character only.
+    let near = format!("Apikey {}X", &KAT_SEPAY_KEY[..KAT_SEPAY_KEY.len() - 1]);
+    let near_headers = headers(&[("authorization", &near)]);
+    let delivery = Delivery {
+        body: KAT_SEPAY_BODY.as_bytes(),
+        headers: &near_headers,
+    };
+    let result = verify(Provider::Sepay, &keys, &delivery, Clock::at(1_795_403_700));
+    assert_eq!(
+        result.as_ref().err().and_then(WebhookError::forgery),
+        Some(Forgery::BadSignature)
+    );
+}
+
+#[test]
+fn forgery_kinds_have_distinct_stable_labels() {
+    let labels: std::collections::HashSet<&str> =
+        Forgery::ALL.iter().map(|kind| kind.as_str()).collect();
+    assert_eq!(labels.len(), Forgery::ALL.len());
+    assert!(
+        labels
+            .iter()
+            .all(|l| l.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+    );
+}
+
+/// The verifier sources, without their `#[cfg(test)]` parts.
+const VERIFIER_SOURCES: [(&str, &str); 9] = [
+    ("answer.rs", include_str!("answer.rs")),
+    ("canonical.rs", include_str!("canonical.rs")),
+    ("casso.rs", include_str!("casso.rs")),
+    ("chopay.rs", include_str!("chopay.rs")),
+    ("fields.rs", include_str!("fields.rs")),
+    ("mod.rs", include_str!("mod.rs")),
+    ("payos.rs", include_str!("payos.rs")),
+    ("sepay.rs", include_str!("sepay.rs")),
+    ("sig.rs", include_str!("sig.rs")),
+];
+
+/// Words that name secret material or MACs in the verifiers.
+const SECRET_WORDS: [&str; 10] = [
+    "mac",
+    "signature",
+    "digest",
+    "tag",
+    "expected",
+    "secret",
+    "key",
+    "given",
+    "candidate",
+    "hash",
+];
+
+#[test]
+fn no_mac_signature_or_secret_is_compared_with_an_ordinary_equality() {
+    let mut offending = Vec::new();
+    for (file, source) in VERIFIER_SOURCES {
+        let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+        for (number, line) in code.lines().enumerate() {
+            let text = line.trim_start();
+            if text.starts_with("//") {
+                continue;
+            }
+            let compares = [
+                "==",
+                "!=",
+                ".eq(",
+                ".ne(",
+                "cmp(",
+                "starts_with(",
+                "ends_with(",
+            ]
+            .iter()
+            .any(|op| text.contains(op));
+            let lower = text.to_ascii_lowercase();
+            if compares && SECRET_WORDS.iter().any(|word| lower.contains(word)) {
+                offending.push(format!("{file}:{}: {text}", number + 1));
+            }
+        }
+    }
+    assert!(
+        offending.is_empty(),
+        "compare MACs and secrets with subtle's ct_eq (sig::any_match, sig::same_secret):\n{}",
+        offending.join("\n")
+    );
+    // And the constant-time comparisons are there.
+    let sig = VERIFIER_SOURCES[8].1;
+    assert!(sig.contains(".ct_eq("));
 }
 
 /// An authentic chopay delivery: body, headers, secret, clock.
@@ -472,6 +682,6 @@ proptest! {
             *byte ^= flip;
         }
         let result = verify(Provider::Chopay, &channel, &Delivery { body: &body, headers: &map }, clock);
-        prop_assert!(matches!(result, Err(WebhookError::Forged(_))), "{:?}", result);
+        prop_assert!(matches!(result, Err(WebhookError::Forged(..))), "{:?}", result);
     }
 }

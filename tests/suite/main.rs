@@ -18,6 +18,7 @@ mod crash;
 mod demo_server;
 mod durability;
 mod exactly_once;
+mod forgery;
 mod golden;
 mod helpers;
 mod hostile;
