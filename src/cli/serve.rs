@@ -17,6 +17,7 @@ macro_rules! say {
 }
 use super::database::{DatabaseArgs, block_on};
 use super::simulate::{self, Crowd};
+use crate::http::serve::ConnectionLimits;
 use crate::http::{AppState, Limits, Settings, router};
 use crate::service::demo::{self, SeededMarket};
 use crate::service::tokens::{self, TokenRequest};
@@ -39,6 +40,13 @@ pub struct ServeArgs {
     /// Longest time to answer one request, in seconds.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     request_timeout_secs: u64,
+    /// Longest time a client may take to send a request's headers, in seconds (slower
+    /// connections are closed; so are keep-alive connections idle this long).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    header_timeout_secs: u64,
+    /// Longest time a request body may take to arrive whole, in seconds (then 408).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+    body_timeout_secs: u64,
     /// How long a sale's dynamic code stays valid, in seconds.
     #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u64).range(30..=86_400))]
     order_expiry_secs: u64,
@@ -75,6 +83,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
             Err(e) => return Err(CliError::Io(e.to_string())),
         }
         tracing::info!(database = %args.database.url_redacted(), "database ready");
+        let shutdown = shutdown_signal();
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await
             .map_err(|e| CliError::Io(format!("cannot listen on {}: {e}", args.bind)))?;
@@ -112,13 +121,15 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
             },
         );
         let app = router(state.clone(), limits);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                state.begin_shutdown();
-            })
-            .await
-            .map_err(|e| CliError::Io(format!("server error: {e}")))?;
+        let connections = ConnectionLimits {
+            header_timeout: Duration::from_secs(args.header_timeout_secs),
+            body_timeout: Duration::from_secs(args.body_timeout_secs),
+        };
+        crate::http::serve::serve(listener, app, connections, async move {
+            shutdown.await;
+            state.begin_shutdown();
+        })
+        .await;
         tracing::info!("shutting down");
         store.close().await;
         Ok(())
@@ -218,26 +229,44 @@ const DEMO_DISTRICT: &str = "ba-vi";
 /// The demo market the simulated shoppers visit.
 const DEMO_MARKET: &str = "cho-mo";
 
-async fn shutdown_signal() {
-    let interrupt = async {
+/// Registers for SIGINT and SIGTERM at once and returns what completes on the first of them.
+/// Registering before the server announces itself matters: a SIGTERM that arrives before the
+/// serving loop first waits would otherwise meet the default action and kill the process
+/// without a graceful shutdown.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut interrupt, mut terminate) = signals;
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let terminate = async {
+                match terminate.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = interrupt => {}
+                _ = terminate => {}
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }
 

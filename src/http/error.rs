@@ -157,8 +157,33 @@ fn from_rejection(status: StatusCode, text: String) -> ApiError {
     ApiError::new(status, code_for(status), message)
 }
 
+/// Whether a body rejection comes from the serving loop's body deadline
+/// ([`serve`](super::serve)): the client sent its body too slowly.
+fn body_timed_out(rejection: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(rejection);
+    while let Some(error) = next {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
+/// The 408 a body that arrived too slowly gets.
+fn body_timeout() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "the request body did not arrive in time",
+    )
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if body_timed_out(&rejection) {
+            return body_timeout();
+        }
         from_rejection(rejection.status(), rejection.body_text())
     }
 }
@@ -177,6 +202,9 @@ impl From<QueryRejection> for ApiError {
 
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> Self {
+        if body_timed_out(&rejection) {
+            return body_timeout();
+        }
         from_rejection(rejection.status(), rejection.body_text())
     }
 }

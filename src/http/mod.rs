@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod orders;
 pub mod poster_audit;
 pub mod posters;
+pub mod serve;
 pub mod stalls;
 pub mod stats;
 pub mod tokens;

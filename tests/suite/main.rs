@@ -17,6 +17,7 @@ mod contention;
 mod crash;
 mod demo_server;
 mod durability;
+mod edges;
 mod exactly_once;
 mod forgery;
 mod golden;
