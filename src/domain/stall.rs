@@ -167,6 +167,12 @@ impl PayeeAccount {
             ..VietQrFields::default()
         })
         .map_err(StallError::Account)?;
+        // Folding drops characters it cannot write in ASCII: refuse hidden ones first.
+        if let Err(TextError::Invisible { code, .. }) = text::refuse_invisible(holder, "holder") {
+            return Err(StallError::Holder(format!(
+                "contains an invisible or control character (U+{code:04X})"
+            )));
+        }
         let holder = fold::to_ascii(holder)
             .to_ascii_uppercase()
             .split_whitespace()

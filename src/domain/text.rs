@@ -35,7 +35,8 @@ pub enum TextError {
     },
 }
 
-/// Whether `c` would be invisible or reorder text: controls, bidi controls, zero-width marks.
+/// Whether `c` would be invisible or reorder text: controls, bidi controls, zero-width marks,
+/// fillers that draw nothing, tag characters.
 fn is_invisible(c: char) -> bool {
     c.is_control()
         || matches!(c,
@@ -43,23 +44,37 @@ fn is_invisible(c: char) -> bool {
             | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
             | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
             | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{061C}' // Arabic letter mark (bidi)
+            | '\u{180E}' // Mongolian vowel separator (zero width)
+            | '\u{034F}' // combining grapheme joiner
+            | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers
+            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation marks
+            | '\u{E0000}'..='\u{E007F}' // tag characters
             | '\u{FEFF}' // zero-width no-break space
             | '\u{00AD}' // soft hyphen
         )
 }
 
-/// Normalizes `input` (NFC, trimmed, inner runs of white space collapsed to one space) and checks
-/// it is non-empty, at most `max_chars` characters and free of invisible characters.
-pub fn clean(input: &str, field: &'static str, max_chars: usize) -> Result<String, TextError> {
-    if let Some(c) = input
+/// Refuses text holding an invisible, bidi or control character (white space such as a tab is
+/// allowed: [`clean`] collapses it). For fields that are folded rather than cleaned (holder
+/// names), so that such a character is refused rather than silently dropped.
+pub fn refuse_invisible(input: &str, field: &'static str) -> Result<(), TextError> {
+    match input
         .chars()
         .find(|c| is_invisible(*c) && !c.is_whitespace())
     {
-        return Err(TextError::Invisible {
+        Some(c) => Err(TextError::Invisible {
             field,
             code: u32::from(c),
-        });
+        }),
+        None => Ok(()),
     }
+}
+
+/// Normalizes `input` (NFC, trimmed, inner runs of white space collapsed to one space) and checks
+/// it is non-empty, at most `max_chars` characters and free of invisible characters.
+pub fn clean(input: &str, field: &'static str, max_chars: usize) -> Result<String, TextError> {
+    refuse_invisible(input, field)?;
     let text: String = input
         .nfc()
         .collect::<String>()
@@ -116,6 +131,25 @@ mod tests {
         assert!(clean("Lan\u{200B}", "vendor_name", 50).is_err());
         assert!(clean("Lan\u{0007}", "vendor_name", 50).is_err());
         assert_eq!(clean("Lan\tAnh", "vendor_name", 50).unwrap(), "Lan Anh");
+        for hidden in [
+            '\u{061C}',
+            '\u{180E}',
+            '\u{3164}',
+            '\u{E0041}',
+            '\u{2067}',
+            '\u{FEFF}',
+        ] {
+            assert_eq!(
+                refuse_invisible(&format!("Lan{hidden}Anh"), "holder"),
+                Err(TextError::Invisible {
+                    field: "holder",
+                    code: u32::from(hidden)
+                }),
+                "U+{:04X}",
+                u32::from(hidden)
+            );
+        }
+        assert_eq!(refuse_invisible("Lan Anh", "holder"), Ok(()));
     }
 
     #[test]

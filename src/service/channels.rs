@@ -17,6 +17,9 @@ pub struct NewChannel {
     pub secret: String,
 }
 
+/// Longest channel label.
+pub const MAX_LABEL_CHARS: usize = 100;
+
 /// Makes a channel for a market. payOS and Casso issue their own secrets (`secret` required);
 /// for SePay and chopay one is generated when not given.
 pub async fn create(
@@ -32,6 +35,9 @@ pub async fn create(
             provider.chars().take(40).collect::<String>()
         ))
     })?;
+    let label = crate::domain::text::clean_optional(Some(label), "label", MAX_LABEL_CHARS)
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?
+        .unwrap_or_default();
     let secret = match secret {
         Some(secret) => {
             webhooks::check_secret(provider, secret)
@@ -56,7 +62,7 @@ pub async fn create(
         market.id,
         provider.as_str(),
         &secret,
-        label,
+        &label,
         now_ms(),
     )
     .await?;

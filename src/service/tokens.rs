@@ -34,6 +34,9 @@ pub struct IssuedToken {
     pub principal: Principal,
 }
 
+/// Longest token label.
+pub const MAX_LABEL_CHARS: usize = 100;
+
 /// Makes a token and stores its digest.
 pub async fn create(store: &Store, request: &TokenRequest) -> Result<IssuedToken, ServiceError> {
     let role = Role::parse(&request.role).ok_or_else(|| {
@@ -42,6 +45,9 @@ pub async fn create(store: &Store, request: &TokenRequest) -> Result<IssuedToken
             request.role
         ))
     })?;
+    let label = crate::domain::text::clean_optional(Some(&request.label), "label", MAX_LABEL_CHARS)
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?
+        .unwrap_or_default();
     let invalid = |message: &str| ServiceError::Invalid(message.to_owned());
     let scope = match (role, &request.market, &request.district, &request.stall) {
         (Role::Admin, None, None, None) => Scope::All,
@@ -85,7 +91,7 @@ pub async fn create(store: &Store, request: &TokenRequest) -> Result<IssuedToken
         market_id,
         district_slug,
         stall_id,
-        label: &request.label,
+        label: &label,
     };
     let id = tokens::insert(store, &new, now_ms()).await?;
     Ok(IssuedToken {

@@ -2,12 +2,15 @@
 //! serves (`chopay::http::serve::serve`), a client that never finishes its headers or trickles
 //! them is disconnected within the header limit, a body that stalls or trickles gets 408 within
 //! the body limit, keep-alive still carries several requests, and shutdown stops the loop (the
-//! real `chopay serve` ends open event streams on SIGTERM and exits promptly).
+//! real `chopay serve` ends open event streams on SIGTERM and exits promptly). Through
+//! the API: every name field refuses bidi overrides, zero-width and control characters with a 4xx
+//! `{code, message}`, and names that must be unique are compared after NFC and case folding.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -242,4 +245,208 @@ async fn sigterm_ends_open_event_streams_and_the_real_server_exits_promptly() {
         "exited after {:?}",
         started.elapsed()
     );
+}
+
+/// Characters that hide or reorder text, each refused wherever a name is typed.
+const HIDDEN: [(&str, char); 6] = [
+    ("right-to-left override", '\u{202E}'),
+    ("left-to-right isolate", '\u{2066}'),
+    ("zero-width space", '\u{200B}'),
+    ("zero-width no-break space", '\u{FEFF}'),
+    ("bell (a control)", '\u{0007}'),
+    ("escape (a control)", '\u{001B}'),
+];
+
+fn market_body(name: &str, commune: &str) -> Value {
+    json!({
+        "slug": "cho-mo", "name": name, "commune": commune, "district": "huyện Ba Vì",
+        "district_slug": "ba-vi", "province": "Hà Nội"
+    })
+}
+
+fn stall_body(code: &str, vendor: &str, goods: &str, holder: &str) -> Value {
+    json!({
+        "code": code, "vendor_name": vendor, "goods": goods,
+        "payee": {"bank": "VCB", "account": "1234567890", "holder": holder}
+    })
+}
+
+#[tokio::test]
+async fn every_name_field_refuses_hidden_and_reordering_characters() {
+    let app = TestApp::spawn().await;
+    let admin = Some(app.admin.as_str());
+    for (what, c) in HIDDEN {
+        let bad = format!("Chợ{c} Mơ");
+        for body in [
+            market_body(&bad, "xã Vạn Thắng"),
+            market_body("Chợ Mơ", &bad),
+        ] {
+            let reply = app.post_json("/api/v1/markets", admin, &body).await;
+            reply.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        }
+        assert_eq!(
+            app.get("/api/v1/markets", admin).await.json()["total"],
+            0,
+            "{what}"
+        );
+    }
+    app.create_market("cho-mo", "ba-vi").await;
+    let stalls = "/api/v1/markets/cho-mo/stalls";
+    for (what, c) in HIDDEN {
+        let bad = format!("Nguyễn{c} Thị Hương");
+        for body in [
+            stall_body("A01", &bad, "Rau", "NGUYEN THI HUONG"),
+            stall_body("A01", "Nguyễn Thị Hương", &bad, "NGUYEN THI HUONG"),
+            stall_body("A01", "Nguyễn Thị Hương", "Rau", &bad),
+        ] {
+            let reply = app.post_json(stalls, admin, &body).await;
+            let error = reply.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+            assert!(
+                error["message"].as_str().unwrap().contains("U+"),
+                "{what}: {error}"
+            );
+        }
+        let csv = format!(
+            "code,vendor_name,goods,phone,bank,account,holder\nA01,Nguyễn Thị Hương,Rau,,VCB,1234567890,NGUYEN THI HUONG\nA02,{bad},Rau,,VCB,1234567891,NGUYEN THI HUONG\n"
+        );
+        let reply = app.post_csv(&format!("{stalls}/import"), admin, &csv).await;
+        let error = reply.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "import_rejected");
+        let rows = error["errors"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{what}: only A02's row is refused: {error}");
+        assert_eq!(
+            (&rows[0]["line"], &rows[0]["code"]),
+            (&json!(3), &json!("A02")),
+            "{what}"
+        );
+        assert!(
+            rows[0]["message"].as_str().unwrap().contains("U+"),
+            "{what}: {error}"
+        );
+        let reply = app
+            .post_json(
+                "/api/v1/markets/cho-mo/channels",
+                admin,
+                &json!({"provider": "chopay", "label": format!("Ngân hàng{c}")}),
+            )
+            .await;
+        reply.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        let token = chopay::service::tokens::create(
+            &app.store,
+            &chopay::service::tokens::TokenRequest {
+                role: "admin".into(),
+                label: format!("máy{c} tính"),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(token.is_err(), "{what}: a token label is refused");
+    }
+    assert_eq!(app.get(stalls, admin).await.json()["total"], 0);
+    let channels = app.get("/api/v1/markets/cho-mo/channels", admin).await;
+    assert_eq!(channels.json().as_array().unwrap().len(), 0);
+    // A tab or a double space is white space, not hidden: it is collapsed.
+    let made = app
+        .post_json(
+            stalls,
+            admin,
+            &stall_body("A01", "Nguyễn\tThị  Hương", "Rau", "Nguyễn Thị Hương"),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    assert_eq!(made["vendor_name"], "Nguyễn Thị Hương");
+    // Edits go through the same checks as creation.
+    let stall = format!("/api/v1/stalls/{}", made["id"]);
+    for (what, c) in HIDDEN {
+        let bad = format!("Lan{c} Anh");
+        for body in [
+            json!({"vendor_name": bad}),
+            json!({"goods": bad}),
+            json!({"payee": {"bank": "VCB", "account": "1234567890", "holder": bad}}),
+        ] {
+            app.patch_json(&stall, admin, &body)
+                .await
+                .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        }
+        app.patch_json("/api/v1/markets/cho-mo", admin, &json!({"name": bad}))
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(
+            app.get(&stall, admin).await.json()["vendor_name"],
+            "Nguyễn Thị Hương",
+            "{what}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unique_names_are_compared_after_normalizing_and_case_folding() {
+    let app = TestApp::spawn().await;
+    let admin = Some(app.admin.as_str());
+    app.create_market("cho-mo", "ba-vi").await;
+    // Slugs are lower case: another case of a slug is refused, not a second market.
+    for slug in ["Cho-Mo", "CHO-MO", "cho-mó"] {
+        let mut body = market_body("Chợ Mơ", "xã Vạn Thắng");
+        body["slug"] = json!(slug);
+        app.post_json("/api/v1/markets", admin, &body)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    }
+    app.post_json(
+        "/api/v1/markets",
+        admin,
+        &market_body("Chợ Mơ", "xã Vạn Thắng"),
+    )
+    .await
+    .expect_error(StatusCode::CONFLICT, "conflict");
+    // Stall codes are folded to upper case: a1 is A1.
+    let stalls = "/api/v1/markets/cho-mo/stalls";
+    let first = app
+        .post_json(
+            stalls,
+            admin,
+            &stall_body("a1", "Nguyễn Thị Hương", "Rau", "NGUYEN THI HUONG"),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    assert_eq!(first["code"], "A1");
+    for code in ["A1", " a1 ", "a1"] {
+        app.post_json(
+            stalls,
+            admin,
+            &stall_body(code, "Trần Văn Hùng", "Thịt", "TRAN VAN HUNG"),
+        )
+        .await
+        .expect_error(StatusCode::CONFLICT, "conflict");
+    }
+    // A full-width Ａ１ is not quietly another code.
+    app.post_json(
+        stalls,
+        admin,
+        &stall_body("Ａ１", "Trần Văn Hùng", "Thịt", "TRAN VAN HUNG"),
+    )
+    .await
+    .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    // Decomposed Vietnamese is stored precomposed, so the same name is the same bytes.
+    let decomposed = "Tra\u{302}\u{300}n Va\u{306}n Hu\u{300}ng";
+    let second = app
+        .post_json(
+            stalls,
+            admin,
+            &stall_body("A2", decomposed, "Thịt", decomposed),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    assert_eq!(second["vendor_name"], "Trần Văn Hùng");
+    // A CSV row for a1 updates A1 rather than adding a stall.
+    let csv = "code,vendor_name,goods,phone,bank,account,holder\na1,Nguyễn Thị Hương,Rau củ,,VCB,1234567890,NGUYEN THI HUONG\n";
+    let imported = app
+        .post_csv(&format!("{stalls}/import"), admin, csv)
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(imported["created"], 0, "{imported}");
+    assert_eq!(app.get(stalls, admin).await.json()["total"], 2);
 }
