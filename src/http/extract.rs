@@ -92,3 +92,19 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Self(session(state, token).await?.principal))
     }
 }
+
+/// The bearer-token caller with its session, for a route that needs to know which token calls.
+#[derive(Debug, Clone)]
+pub struct CallerSession(pub Session);
+
+impl FromRequestParts<AppState> for CallerSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)?;
+        Ok(Self(session(state, token).await?))
+    }
+}

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiPath, Caller};
+use super::extract::{ApiPath, Caller, CallerSession};
 use super::{AppState, require_admin, rfc3339};
 use crate::service::tokens;
 use crate::store::tokens::TokenRow;
@@ -60,18 +60,19 @@ pub async fn list_tokens(
 }
 
 /// Revokes a token (admin): its very next request is a 401, and an event stream it opened ends
-/// within its next keep-alive tick. Revoking it again changes nothing.
+/// within its next keep-alive tick. Revoking it again changes nothing. The token making the request
+/// cannot revoke itself (409).
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path, description = "Token id")),
     security(("bearer" = [])),
     responses((status = 200, description = "The token, revoked", body = TokenOut), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    CallerSession(caller): CallerSession,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::Json<TokenOut>, ApiError> {
-    require_admin(&caller)?;
-    let row = tokens::revoke(&state.store, id).await?;
+    require_admin(&caller.principal)?;
+    let row = tokens::revoke_for(&state.store, id, &caller).await?;
     state.revocations.send_modify(|count| *count += 1);
     Ok(axum::Json(row.into()))
 }

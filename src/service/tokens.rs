@@ -135,11 +135,30 @@ pub async fn revoke(store: &Store, id: i64) -> Result<TokenRow, ServiceError> {
         .ok_or_else(|| ServiceError::NotFound(format!("token {id}")))
 }
 
+/// [`revoke`] on a caller's behalf. A caller cannot revoke the token it is calling with (409):
+/// an admin would lock themselves out, and with the last admin token the API would have none.
+/// Another admin token can, and so can `chopay token revoke` on the server.
+pub async fn revoke_for(
+    store: &Store,
+    id: i64,
+    caller: &Session,
+) -> Result<TokenRow, ServiceError> {
+    if caller.token_id == id {
+        return Err(ServiceError::Conflict(format!(
+            "token {id} is the one making this request; revoke it with another admin token, \
+             or with `chopay token revoke {id}` on the server"
+        )));
+    }
+    revoke(store, id).await
+}
+
 /// A working token: who it stands for, and its digest, to ask later whether it still works.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// The caller.
     pub principal: Principal,
+    /// The token's id.
+    pub token_id: i64,
     digest: String,
 }
 
@@ -194,6 +213,7 @@ pub async fn session(store: &Store, token: &str) -> Result<Option<Session>, Serv
     };
     Ok(role.map(|role| Session {
         principal: Principal { role, scope },
+        token_id: row.id,
         digest,
     }))
 }

@@ -1387,3 +1387,40 @@ async fn the_cli_prints_a_tokens_id_lists_tokens_and_revokes_one() {
         (2, "chopay: token 999999 not found\n")
     );
 }
+
+#[tokio::test]
+async fn an_admin_cannot_revoke_the_token_it_calls_with_but_another_admin_can() {
+    let world = World::new(Who::Admin).await;
+    let app = &world.app;
+    let own = issue(app, "admin", None, None).await;
+    let revoke = |id: i64, by: String| async move {
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Some(&by),
+            None,
+            Body::empty(),
+        )
+        .await
+    };
+
+    let refused = revoke(own.id, own.token.clone())
+        .await
+        .expect_error(StatusCode::CONFLICT, "conflict");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("chopay token revoke")),
+        "{refused}"
+    );
+    app.get("/api/v1/me", Some(&own.token))
+        .await
+        .expect(StatusCode::OK);
+
+    revoke(own.id, app.admin.clone())
+        .await
+        .expect(StatusCode::OK);
+    app.get("/api/v1/me", Some(&own.token))
+        .await
+        .expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
+}
