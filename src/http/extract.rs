@@ -88,8 +88,8 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts)?;
-        Ok(Self(session(state, token).await?.principal))
+        let CallerSession(session) = CallerSession::from_request_parts(parts, state).await?;
+        Ok(Self(session.principal))
     }
 }
 
