@@ -122,7 +122,7 @@ pub async fn seed_history(store: &Store, now_ms: i64) -> Result<usize, ServiceEr
                 .filter(|r| matches!(r, crate::store::credits::Recorded::New { .. }))
                 .count();
         }
-        writer.release();
+        writer.release().await;
     }
     Ok(new)
 }

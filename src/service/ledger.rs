@@ -76,9 +76,9 @@ impl Ledger {
             Backend::Postgres => 2,
         };
         let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..writers {
+        for number in 1..=writers {
             tokio::spawn(write_loop(
-                store.clone(),
+                ledger::Writer::numbered(store.clone(), number),
                 Arc::clone(&receiver),
                 events.clone(),
             ));
@@ -123,18 +123,17 @@ impl Ledger {
 }
 
 async fn write_loop(
-    store: Store,
+    mut writer: ledger::Writer,
     receiver: Arc<Mutex<mpsc::Receiver<Job>>>,
     events: broadcast::Sender<Arc<CreditEvent>>,
 ) {
-    let mut writer = ledger::Writer::new(store);
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
         let next = async { receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await };
         let received = match tokio::time::timeout(IDLE, next).await {
             Ok(received) => received,
             Err(_) => {
-                writer.release();
+                writer.release().await;
                 receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await
             }
         };

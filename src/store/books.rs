@@ -1,7 +1,8 @@
 //! The books: whether the ledger, its assignments and the daily rollups agree, to the đồng. Every
 //! credit is either allocated to a stall (matched, or assigned after review) or waiting in
-//! suspense; the rollups must say the same, stall by stall. Read in one snapshot, so the answer
-//! holds while payments keep landing.
+//! suspense; the rollups must say the same, stall by stall, and each market's own rollup the same
+//! as its stalls', day by day. Read in one snapshot, so the answer holds while payments keep
+//! landing.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,9 @@ pub struct Books {
     pub rollup_suspense: Tally,
     /// Stalls whose rollups disagree with their ledger: (stall, ledger, rollups).
     pub disagreeing: Vec<(i64, Tally, Tally)>,
+    /// Days whose market rollup (`market_days`) disagrees, in any sum, with the rollups of the
+    /// market's stalls: (market, day).
+    pub disagreeing_days: Vec<(i64, i64)>,
 }
 
 impl Books {
@@ -34,6 +38,7 @@ impl Books {
             && self.rollups == self.credits
             && self.rollup_suspense == self.suspense
             && self.disagreeing.is_empty()
+            && self.disagreeing_days.is_empty()
     }
 }
 
@@ -49,16 +54,35 @@ const ROLLUPS_BY_STALL: &str = "SELECT stall_id, CAST(COALESCE(SUM(credits), 0) 
      CAST(COALESCE(SUM(amount_dong), 0) AS BIGINT) \
      FROM credit_days WHERE ($1 = 0 OR market_id = $1) GROUP BY stall_id";
 
+/// Per market and day, the stalls' rollups minus the market's, every sum: the (market, day)
+/// where any is not zero.
+const DAYS_DISAGREEING: &str = "SELECT market_id, day FROM (\
+     SELECT market_id, day, credits, amount_dong, dynamic_credits, dynamic_amount_dong, static_credits, \
+       static_amount_dong, unmatched_credits, unmatched_amount_dong, assigned_credits, assigned_amount_dong \
+     FROM credit_days WHERE ($1 = 0 OR market_id = $1) \
+     UNION ALL \
+     SELECT market_id, day, -credits, -amount_dong, -dynamic_credits, -dynamic_amount_dong, -static_credits, \
+       -static_amount_dong, -unmatched_credits, -unmatched_amount_dong, -assigned_credits, -assigned_amount_dong \
+     FROM market_days WHERE ($1 = 0 OR market_id = $1)) AS difference \
+     GROUP BY market_id, day \
+     HAVING SUM(credits) <> 0 OR SUM(amount_dong) <> 0 OR SUM(dynamic_credits) <> 0 \
+       OR SUM(dynamic_amount_dong) <> 0 OR SUM(static_credits) <> 0 OR SUM(static_amount_dong) <> 0 \
+       OR SUM(unmatched_credits) <> 0 OR SUM(unmatched_amount_dong) <> 0 OR SUM(assigned_credits) <> 0 \
+       OR SUM(assigned_amount_dong) <> 0 \
+     ORDER BY market_id, day";
+
 /// The books of one market, or of every market (`None`).
 pub async fn check(store: &Store, market_id: Option<i64>) -> Result<Books, StoreError> {
     let market = market_id.unwrap_or(0);
     type Rows = Vec<(i64, i64, i64)>;
-    let ((count, amount_dong), ledger, rollups): ((i64, i64), Rows, Rows) = read_snapshot!(store, tx => {
+    type Read = ((i64, i64), Rows, Rows, Vec<(i64, i64)>);
+    let ((count, amount_dong), ledger, rollups, disagreeing_days): Read = read_snapshot!(store, tx => {
         let total = sqlx::query_as(LEDGER_TOTAL).bind(market).fetch_one(&mut *tx).await?;
         let ledger = sqlx::query_as(LEDGER_BY_STALL).bind(market).fetch_all(&mut *tx).await?;
         let rollups = sqlx::query_as(ROLLUPS_BY_STALL).bind(market).fetch_all(&mut *tx).await?;
+        let days = sqlx::query_as(DAYS_DISAGREEING).bind(market).fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        Ok::<_, sqlx::Error>((total, ledger, rollups))
+        Ok::<_, sqlx::Error>((total, ledger, rollups, days))
     })?;
     let by_stall = |rows: Vec<(i64, i64, i64)>| -> BTreeMap<i64, Tally> {
         rows.into_iter()
@@ -92,5 +116,6 @@ pub async fn check(store: &Store, market_id: Option<i64>) -> Result<Books, Store
         rollups: sum(&rollups, true) + sum(&rollups, false),
         rollup_suspense: sum(&rollups, false),
         disagreeing,
+        disagreeing_days,
     })
 }

@@ -304,24 +304,22 @@ macro_rules! sum_columns {
     };
 }
 
-macro_rules! sums {
-    () => {
-        concat!("SELECT day, ", sum_columns!(), " FROM credit_days ")
-    };
-}
-
-/// The sums of a [`DailyRow`] (without its day), over `credit_days` rows grouped by day.
+/// The sums of a [`DailyRow`] (without its day), over rollup rows (`credit_days`: a stall's
+/// day; `market_days`: a shard of a market's day) grouped by day.
 pub(crate) const DAILY_SUM_COLUMNS: &str = sum_columns!();
 
-/// A market's daily sums (its stalls and its suspense) for `market_id = $1 AND day BETWEEN $2 AND $3`.
+/// A market's daily sums (its stalls and its suspense) for `market_id = $1 AND day BETWEEN $2 AND
+/// $3`: its own rollup (migration 0009), a row per day and ledger writer, not one per stall.
 pub(crate) const DAILY_BY_MARKET: &str = concat!(
-    sums!(),
-    "WHERE market_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day"
+    "SELECT day, ",
+    sum_columns!(),
+    " FROM market_days WHERE market_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day"
 );
 /// A stall's daily sums for `stall_id = $1 AND day BETWEEN $2 AND $3`.
 const DAILY_BY_STALL: &str = concat!(
-    sums!(),
-    "WHERE stall_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day"
+    "SELECT day, ",
+    sum_columns!(),
+    " FROM credit_days WHERE stall_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day"
 );
 
 impl DailyRow {

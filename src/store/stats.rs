@@ -1,6 +1,7 @@
 //! Board figures from the database: each stall with its sums over a window and its latest day
 //! with a credit, and a market's daily rollups, read together from one snapshot. Every sum comes
-//! from `credit_days`, so a market's figures cost the same with ten credits or ten million.
+//! from the rollups (`credit_days` per stall, `market_days` per market), so a market's figures
+//! cost the same with ten credits or ten million.
 
 use std::collections::HashMap;
 
@@ -108,10 +109,10 @@ fn tallies_of_markets(markets: &str) -> String {
 }
 
 /// Daily sums of markets `IN ({markets})` (placeholders from `$3`) over days `$1..=$2`, in
-/// market then day order.
+/// market then day order, from the markets' own rollup (a row per market, day and ledger writer).
 fn daily_of_markets(markets: &str) -> String {
     format!(
-        "SELECT market_id, day, {DAILY_SUM_COLUMNS} FROM credit_days \
+        "SELECT market_id, day, {DAILY_SUM_COLUMNS} FROM market_days \
          WHERE market_id IN ({markets}) AND day BETWEEN $1 AND $2 GROUP BY market_id, day ORDER BY market_id, day"
     )
 }

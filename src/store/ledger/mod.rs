@@ -71,18 +71,40 @@ enum Held {
 pub struct Writer {
     store: Store,
     held: Option<Held>,
+    shard: i16,
 }
+
+/// Sets the session's row of each market's day in `market_days` (migration 0009).
+const SET_SHARD: &str = "SELECT set_config('chopay.shard', $1, FALSE)";
 
 impl Writer {
     /// A writer on `store`; it takes its connections at its first batch.
     pub fn new(store: Store) -> Self {
-        Self { store, held: None }
+        Self::numbered(store, 0)
+    }
+
+    /// A writer that, on PostgreSQL, adds to its own row of each market's day (`shard`, 1 and up
+    /// for the service's writers), so that concurrent writers never wait on each other's lock
+    /// of it (0 is every other session's row).
+    pub fn numbered(store: Store, shard: i16) -> Self {
+        Self {
+            store,
+            held: None,
+            shard,
+        }
     }
 
     /// Gives its connections back to the pool (an idle writer must not keep them: closing the
-    /// pool waits for every connection).
-    pub fn release(&mut self) {
-        self.held = None;
+    /// pool waits for every connection), the write connection with the shared row again.
+    pub async fn release(&mut self) {
+        if let Some(Held::Postgres { mut write, .. }) = self.held.take()
+            && self.shard != 0
+            && let Err(error) = sqlx::query(SET_SHARD).bind("0").execute(&mut *write).await
+        {
+            // The connection then goes back as it is: its shard changes no sum, only whose row
+            // a later session adds to.
+            tracing::warn!(%error, "resetting a ledger connection's shard failed");
+        }
     }
 
     /// Records a batch of authentic deliveries; each gets its [`Recorded`], in the order given.
@@ -100,7 +122,13 @@ impl Writer {
             None => match &self.store {
                 Store::Sqlite(pool) => Held::Sqlite(sqlite::open(pool).await?),
                 Store::Postgres(pool) => {
-                    let (write, read) = tokio::try_join!(pool.acquire(), pool.acquire())?;
+                    let (mut write, read) = tokio::try_join!(pool.acquire(), pool.acquire())?;
+                    if self.shard != 0 {
+                        sqlx::query(SET_SHARD)
+                            .bind(self.shard.to_string())
+                            .execute(&mut *write)
+                            .await?;
+                    }
                     Held::Postgres { write, read }
                 }
             },

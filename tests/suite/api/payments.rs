@@ -1328,4 +1328,18 @@ async fn the_books_check_notices_a_rollup_that_disagrees_with_the_ledger() {
     assert!(!books.balanced());
     assert_eq!(books.disagreeing.len(), 1);
     assert_eq!(books.disagreeing[0].0, stall);
+    // The market's own rollup follows every change to its stalls' (the database keeps it).
+    assert_eq!(books.disagreeing_days, []);
+
+    // A đồng missing from the market's rollup of a day: the check names the market and the day.
+    let corrupt = "UPDATE market_days SET static_amount_dong = static_amount_dong - 1 \
+         WHERE (market_id, day, shard) IN (SELECT market_id, day, shard FROM market_days LIMIT 1) \
+         RETURNING market_id, day";
+    let corrupted: (i64, i64) = chopay::dispatch!(&market.app.store, pool => {
+        sqlx::query_as(corrupt).fetch_one(pool).await.unwrap()
+    });
+    let books = chopay::store::books::check(&market.app.store, None)
+        .await
+        .unwrap();
+    assert_eq!(books.disagreeing_days, [corrupted], "{books:#?}");
 }
