@@ -19,7 +19,8 @@
 //!
 //! Deadlock-free with several writers on the locking path: every transaction takes its locks in
 //! one global order — orders by reference, then new ledger keys by (channel, transaction id),
-//! then rollup rows by key — so no two batches can wait on each other in a cycle. The optimistic
+//! then rollup rows by key, then (by the triggers of migration 0009) the market rollup rows by
+//! key, each writer's its own — so no two batches can wait on each other in a cycle. The optimistic
 //! statement holds no lock between round trips; should it ever deadlock with another, PostgreSQL
 //! aborts it (`40P01`) and it goes the locking way.
 
