@@ -8,6 +8,7 @@ pub mod demo_data;
 pub mod demo_history;
 pub mod import;
 pub mod ledger;
+mod ledger_thread;
 pub mod orders;
 pub mod posters;
 pub mod stats;

@@ -101,6 +101,10 @@ pub enum StoreError {
     /// The thread that records a SQLite batch stopped before answering.
     #[error("the ledger writer stopped: {0}")]
     WriterGone(String),
+    /// The SQLite ledger's write-ahead log could not be synced: its last commits are not known to
+    /// be on disk.
+    #[error("could not sync the ledger's write-ahead log: {0}")]
+    WalSync(String),
 }
 
 /// Why settings read off a database would let an acknowledged commit be lost, if they would.
@@ -183,7 +187,7 @@ impl StoreError {
                     DatabaseBusy | DatabaseLocked | SystemIoFailure | DiskFull
                 );
             }
-            Self::WriterGone(_) => return true,
+            Self::WriterGone(_) | Self::WalSync(_) => return true,
             _ => return false,
         };
         match error {

@@ -7,6 +7,8 @@
 //! - [`sql`]: the batch statements, written once for both backends.
 //! - [`sqlite`]: SQLite, in one `BEGIN IMMEDIATE` transaction on a blocking thread, over the
 //!   writer's own connection, row by row in prepared statements.
+//! - [`wal`]: when a SQLite commit is durable: the writer's own fsync of the write-ahead log,
+//!   one for every batch committed meanwhile, off the writer's path.
 //! - [`optimistic`]: PostgreSQL, in two round trips and one self-committing statement, assuming
 //!   no repeat and no race, and writing nothing if that was wrong.
 //! - [`locked`]: one write transaction that locks what it decides on: PostgreSQL when the
@@ -29,6 +31,12 @@ mod optimistic;
 mod plan;
 mod sql;
 mod sqlite;
+mod wal;
+
+pub use wal::Durability;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
@@ -59,7 +67,7 @@ pub struct CreditInput<'a> {
 #[derive(Debug)]
 enum Held {
     /// Its own connection to the database file, outside the pool.
-    Sqlite(rusqlite::Connection),
+    Sqlite(sqlite::Conn),
     /// Two, so the two reads of a batch run at once.
     Postgres {
         write: PoolConnection<Postgres>,
@@ -73,6 +81,20 @@ pub struct Writer {
     store: Store,
     held: Option<Held>,
     shard: i16,
+    /// How a SQLite writer syncs its WAL.
+    wal_sync: wal::SyncFn,
+    /// Set while a failed sync of its WAL has not been made good: kept across connections.
+    wal_tainted: Arc<AtomicBool>,
+}
+
+/// A batch committed: what each delivery became, in the order given, and when that is durable.
+/// Nothing of it may be acknowledged before [`Durability::wait`] succeeds.
+#[derive(Debug)]
+pub struct Committed {
+    /// Each delivery's outcome.
+    pub recorded: Vec<Recorded>,
+    /// When the commit is on disk.
+    pub durability: Durability,
 }
 
 /// Sets the session's row of each market's day in `market_days` (migration 0009).
@@ -92,6 +114,20 @@ impl Writer {
             store,
             held: None,
             shard,
+            wal_sync: std::fs::File::sync_data,
+            wal_tainted: Arc::default(),
+        }
+    }
+
+    /// A SQLite writer whose every WAL sync is `sync` (tests of a failing disk).
+    #[cfg(test)]
+    pub(crate) fn syncing_with(
+        store: Store,
+        sync: fn(&std::fs::File) -> std::io::Result<()>,
+    ) -> Self {
+        Self {
+            wal_sync: sync,
+            ..Self::new(store)
         }
     }
 
@@ -108,20 +144,38 @@ impl Writer {
         }
     }
 
-    /// Records a batch of authentic deliveries; each gets its [`Recorded`], in the order given.
-    /// Any failure writes nothing, so the caller must not acknowledge any of it.
+    /// Records a batch of authentic deliveries and waits until it is durable; each gets its
+    /// [`Recorded`], in the order given. Any failure means the caller must not acknowledge any
+    /// of it.
     pub async fn record(
         &mut self,
         items: &[CreditInput<'_>],
         now_ms: i64,
     ) -> Result<Vec<Recorded>, StoreError> {
+        let committed = self.commit(items, now_ms).await?;
+        committed.durability.wait().await?;
+        Ok(committed.recorded)
+    }
+
+    /// Records a batch of authentic deliveries, without waiting for the disk: the next batch
+    /// may be committed while this one syncs. A failure writes nothing.
+    pub async fn commit(
+        &mut self,
+        items: &[CreditInput<'_>],
+        now_ms: i64,
+    ) -> Result<Committed, StoreError> {
         if items.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Committed {
+                recorded: Vec::new(),
+                durability: Durability::at_commit(),
+            });
         }
         let mut held = match self.held.take() {
             Some(held) => held,
             None => match &self.store {
-                Store::Sqlite(pool) => Held::Sqlite(sqlite::open(pool).await?),
+                Store::Sqlite(pool) => Held::Sqlite(
+                    sqlite::open(pool, self.wal_sync, Arc::clone(&self.wal_tainted)).await?,
+                ),
                 Store::Postgres(pool) => {
                     let (mut write, read) = tokio::try_join!(pool.acquire(), pool.acquire())?;
                     if self.shard != 0 {
@@ -143,7 +197,12 @@ impl Writer {
             Held::Postgres {
                 ref mut write,
                 ref mut read,
-            } => record_postgres(write, read, &plan::Batch::new(items), now_ms).await,
+            } => record_postgres(write, read, &plan::Batch::new(items), now_ms)
+                .await
+                .map(|recorded| Committed {
+                    recorded,
+                    durability: Durability::at_commit(),
+                }),
         };
         // A connection that failed a statement is not kept (the pool checks its own; the
         // SQLite one is opened again).
@@ -152,6 +211,66 @@ impl Writer {
         }
         result
     }
+}
+
+impl Writer {
+    /// [`Writer::commit`] on the calling thread, for a SQLite writer with an OS thread of its own
+    /// (never a runtime's worker): SQLite is called directly, with no hop to a blocking thread and
+    /// no copy of the batch; `runtime` opens the connection.
+    pub fn commit_blocking(
+        &mut self,
+        runtime: &tokio::runtime::Handle,
+        items: &[CreditInput<'_>],
+        now_ms: i64,
+    ) -> Result<Committed, StoreError> {
+        let Store::Sqlite(pool) = &self.store else {
+            return Err(StoreError::WriterGone(
+                "a PostgreSQL writer records on its runtime, not on a thread".into(),
+            ));
+        };
+        if items.is_empty() {
+            return Ok(Committed {
+                recorded: Vec::new(),
+                durability: Durability::at_commit(),
+            });
+        }
+        let mut conn = match self.held.take() {
+            Some(Held::Sqlite(conn)) => conn,
+            _ => {
+                let pool = pool.clone();
+                let (sync, tainted) = (self.wal_sync, Arc::clone(&self.wal_tainted));
+                on_runtime(
+                    runtime,
+                    async move { sqlite::open(&pool, sync, tainted).await },
+                )?
+            }
+        };
+        let result = sqlite::record(&mut conn, &plan::Batch::new(items), now_ms);
+        // A connection that failed a statement is opened again.
+        if !matches!(result, Err(StoreError::Sqlite(_))) {
+            self.held = Some(Held::Sqlite(conn));
+        }
+        let (recorded, durability) = result?;
+        Ok(Committed {
+            recorded,
+            durability,
+        })
+    }
+}
+
+/// Runs `work` on `runtime` and waits for it on this thread (not one of the runtime's); a runtime
+/// shutting down drops it, which is an error, never a panic.
+fn on_runtime<T: Send + 'static>(
+    runtime: &tokio::runtime::Handle,
+    work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+) -> Result<T, StoreError> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    runtime.spawn(async move {
+        let _ = done.send(work.await);
+    });
+    result
+        .blocking_recv()
+        .map_err(|_| StoreError::WriterGone("the runtime is shutting down".into()))?
 }
 
 /// A delivery owned, to cross to the blocking thread.
@@ -165,10 +284,10 @@ struct Owned {
 
 /// Records a batch on SQLite on a blocking thread, which gives the connection back.
 async fn record_sqlite(
-    mut conn: rusqlite::Connection,
+    mut conn: sqlite::Conn,
     items: &[CreditInput<'_>],
     now_ms: i64,
-) -> Result<(rusqlite::Connection, Result<Vec<Recorded>, StoreError>), StoreError> {
+) -> Result<(sqlite::Conn, Result<Committed, StoreError>), StoreError> {
     let owned: Vec<Owned> = items
         .iter()
         .map(|item| Owned {
@@ -190,7 +309,12 @@ async fn record_sqlite(
                 received_at_ms: item.received_at_ms,
             })
             .collect();
-        let result = sqlite::record(&mut conn, &plan::Batch::new(&inputs), now_ms);
+        let result = sqlite::record(&mut conn, &plan::Batch::new(&inputs), now_ms).map(
+            |(recorded, durability)| Committed {
+                recorded,
+                durability,
+            },
+        );
         (conn, result)
     })
     .await
@@ -218,4 +342,117 @@ pub async fn record_batch(
     now_ms: i64,
 ) -> Result<Vec<Recorded>, StoreError> {
     Writer::new(store.clone()).record(items, now_ms).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::domain::money::Vnd;
+    use crate::service::demo;
+    use crate::store::DatabaseUrl;
+
+    /// Set to make the next WAL sync fail, as a failing disk's fsync would.
+    static FAIL_NEXT_SYNC: AtomicBool = AtomicBool::new(false);
+
+    fn failing_disk(file: &std::fs::File) -> std::io::Result<()> {
+        if FAIL_NEXT_SYNC.swap(false, Ordering::SeqCst) {
+            return Err(std::io::Error::other(
+                "injected: the disk failed to write back",
+            ));
+        }
+        file.sync_data()
+    }
+
+    fn credit(txn: &str, dong: i64) -> BankCredit {
+        BankCredit {
+            provider_txn_id: txn.to_owned(),
+            amount: Vnd::from_dong(dong).unwrap(),
+            account: Some("0000000000".to_owned()),
+            bin: Some("970436".to_owned()),
+            virtual_account: None,
+            description: "chuyen tien".to_owned(),
+            counterparty_name: None,
+            counterparty_account: None,
+            counterparty_bank: None,
+            booked_at_ms: None,
+            payment_code: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn after_a_failed_fsync_nothing_is_acknowledged_until_the_log_is_checkpointed() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+        let store = Store::connect(&DatabaseUrl::new(url)).await.unwrap();
+        store.migrate().await.unwrap();
+        demo::seed(&store).await.unwrap();
+        let (channel_id, _) = demo::payment_channel(&store, "cho-mo").await.unwrap();
+        let market_id = crate::service::catalog::market(&store, "cho-mo")
+            .await
+            .unwrap()
+            .id;
+        let mut writer = Writer::syncing_with(store.clone(), failing_disk);
+        let credits = [
+            credit("A", 10_000),
+            credit("B", 20_000),
+            credit("C", 30_000),
+        ];
+        let [a, b, c] = credits.each_ref().map(|credit| CreditInput {
+            channel_id,
+            market_id,
+            credit,
+            raw_body: b"{}",
+            received_at_ms: 1,
+        });
+
+        // Two batches committed, then the disk fails the sync that covers them both.
+        let first = writer.commit(&[a], 1).await.unwrap();
+        let second = writer.commit(&[b], 1).await.unwrap();
+        assert!(
+            !first.durability.is_at_commit(),
+            "the writer syncs its WAL itself"
+        );
+        FAIL_NEXT_SYNC.store(true, Ordering::SeqCst);
+        let failed = first.durability.wait().await.unwrap_err();
+        assert!(failed.is_unavailable(), "{failed}");
+        // The next sync would succeed, but proves nothing about the pages the failure lost.
+        let untrusted = second.durability.wait().await.unwrap_err();
+        assert!(
+            untrusted.to_string().contains("not been checkpointed"),
+            "{untrusted}"
+        );
+
+        // The next batch first checkpoints the log into the database file, then is durable.
+        let third = writer.record(&[c], 1).await.unwrap();
+        assert!(matches!(third[..], [Recorded::New { .. }]));
+        // The banks' retries of the first two find them recorded, once, and are acknowledged.
+        let retried = writer.record(&[a, b], 1).await.unwrap();
+        assert!(
+            retried.iter().all(|r| matches!(r, Recorded::Duplicate(_))),
+            "{retried:?}"
+        );
+        for txn in ["A", "B", "C"] {
+            let rows: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM credits WHERE channel_id = $1 AND provider_txn_id = $2",
+            )
+            .bind(channel_id)
+            .bind(txn)
+            .fetch_one(match &store {
+                Store::Sqlite(pool) => pool,
+                Store::Postgres(_) => unreachable!(),
+            })
+            .await
+            .unwrap();
+            assert_eq!(rows, 1, "{txn}");
+        }
+        assert!(
+            crate::store::books::check(&store, None)
+                .await
+                .unwrap()
+                .balanced()
+        );
+        store.close().await;
+    }
 }

@@ -10,15 +10,22 @@
 //! what the reads found cannot change before the commit; an insert that finds its transaction
 //! already recorded is reported as [`StoreError::Race`] anyway.
 //!
-//! The connection is exactly as durable as the store's pool: it is opened on the same file with
-//! the same `synchronous` setting, read off the pool (FULL unless a diagnostic asked otherwise), in
-//! WAL mode, with foreign keys on and the same busy timeout.
+//! The connection is opened on the pool's file in WAL mode, with foreign keys on and the same busy
+//! timeout. When the pool syncs every commit (`synchronous=FULL`, the service's setting), the
+//! ledger's connection commits with `synchronous=NORMAL` and syncs the WAL itself before a batch
+//! is answered ([`super::wal`]): the same guarantee, with the fsync off the writer's path. Under a
+//! weaker setting (a diagnostic, explicitly allowed) it takes the pool's.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use sqlx::SqlitePool;
 
 use super::plan::{Batch, Lookups, Written};
 use super::sql::{add_to_rollups, credits_insert, rollups_insert};
+use super::wal::{self, Durability, SyncFn, Wal};
 use crate::store::StoreError;
 use crate::store::credits::{
     CreditRow, INSERT_REVIEW, Recorded, columns as credit_columns, from as credit_from,
@@ -29,21 +36,50 @@ use crate::store::{SQLITE_BUSY_TIMEOUT, SQLITE_CACHE_KIB};
 /// Statements a connection keeps prepared (the ledger uses eight).
 const STATEMENTS: usize = 16;
 
-/// Opens the ledger's connection on the pool's database file, with the pool's durability.
-pub(super) async fn open(pool: &SqlitePool) -> Result<Connection, StoreError> {
+/// `PRAGMA synchronous` values.
+const NORMAL: i64 = 1;
+const FULL: i64 = 2;
+
+/// The ledger writer's connection, and how its commits become durable.
+#[derive(Debug)]
+pub(super) struct Conn {
+    conn: Connection,
+    /// The database file.
+    path: PathBuf,
+    /// Whether this connection syncs the WAL itself (the pool syncs every commit).
+    syncs_wal: bool,
+    /// How it syncs it.
+    sync: SyncFn,
+    /// Set while a failed sync has not been made good (the writer's, across connections).
+    tainted: Arc<AtomicBool>,
+    /// The WAL, opened after the first commit.
+    wal: Option<Arc<Wal>>,
+}
+
+/// Opens the ledger's connection on the pool's database file, as durable as the pool.
+pub(super) async fn open(
+    pool: &SqlitePool,
+    sync: SyncFn,
+    tainted: Arc<AtomicBool>,
+) -> Result<Conn, StoreError> {
     let options = pool.connect_options();
     let path = options.get_filename().to_owned();
     let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
         .fetch_one(pool)
         .await?;
-    tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+    tokio::task::spawn_blocking(move || -> Result<Conn, StoreError> {
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        let syncs_wal = synchronous >= FULL;
         conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
         conn.set_prepared_statement_cache_capacity(STATEMENTS);
-        conn.pragma_update(None, "synchronous", synchronous)?;
+        conn.pragma_update(
+            None,
+            "synchronous",
+            if syncs_wal { NORMAL } else { synchronous },
+        )?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "cache_size", SQLITE_CACHE_KIB)?;
         let journal: String = conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
@@ -52,14 +88,47 @@ pub(super) async fn open(pool: &SqlitePool) -> Result<Connection, StoreError> {
                 "the ledger's SQLite connection found journal_mode={journal}, not WAL"
             )));
         }
-        Ok(conn)
+        Ok(Conn {
+            conn,
+            path,
+            syncs_wal,
+            sync,
+            tainted,
+            wal: None,
+        })
     })
     .await
     .map_err(|e| StoreError::WriterGone(e.to_string()))?
 }
 
-/// Records `batch` in one `BEGIN IMMEDIATE` transaction; nothing is written unless all of it is.
+/// Records `batch` in one transaction and tells when it is durable; nothing is written unless all
+/// of it is. After a failed sync of the WAL, first checkpoints it ([`wal::recover`]).
 pub(super) fn record(
+    ledger: &mut Conn,
+    batch: &Batch<'_>,
+    now_ms: i64,
+) -> Result<(Vec<Recorded>, Durability), StoreError> {
+    wal::recover(&ledger.conn, &ledger.tainted)?;
+    let results = transact(&mut ledger.conn, batch, now_ms)?;
+    if !ledger.syncs_wal {
+        return Ok((results, Durability::at_commit()));
+    }
+    let wal = match &ledger.wal {
+        Some(wal) => Arc::clone(wal),
+        None => {
+            let wal = Arc::new(
+                Wal::open(&ledger.path, ledger.sync, Arc::clone(&ledger.tainted))
+                    .map_err(|e| StoreError::WalSync(format!("cannot open the WAL: {e}")))?,
+            );
+            ledger.wal = Some(Arc::clone(&wal));
+            wal
+        }
+    };
+    Ok((results, Durability::after_sync(wal)))
+}
+
+/// Records `batch` in one `BEGIN IMMEDIATE` transaction.
+fn transact(
     conn: &mut Connection,
     batch: &Batch<'_>,
     now_ms: i64,
