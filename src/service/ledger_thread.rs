@@ -175,55 +175,24 @@ fn sync_loop(batches: &Receiver<Syncing>, events: &broadcast::Sender<Arc<CreditE
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    use crate::domain::credit::BankCredit;
-    use crate::domain::money::Vnd;
+    use crate::service::ServiceError;
     use crate::service::ledger::Ledger;
-    use crate::service::{ServiceError, catalog, demo};
     use crate::store::credits::Recorded;
-    use crate::store::{DatabaseUrl, Store, ledger};
-
-    /// Set to make the next WAL sync fail, as a failing disk's fsync would.
-    static FAIL_NEXT_SYNC: AtomicBool = AtomicBool::new(false);
-
-    fn failing_disk(file: &std::fs::File) -> std::io::Result<()> {
-        if FAIL_NEXT_SYNC.swap(false, Ordering::SeqCst) {
-            return Err(std::io::Error::other(
-                "injected: the disk failed to write back",
-            ));
-        }
-        file.sync_data()
-    }
+    use crate::store::ledger::testing::{credit, demo_store, fail_next_sync, failing_disk};
+    use crate::store::{Store, ledger};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_delivery_whose_fsync_fails_is_refused_and_its_retry_is_acknowledged_once() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
-        let store = Store::connect(&DatabaseUrl::new(url)).await.unwrap();
-        store.migrate().await.unwrap();
-        demo::seed(&store).await.unwrap();
-        let (channel_id, _) = demo::payment_channel(&store, "cho-mo").await.unwrap();
-        let market_id = catalog::market(&store, "cho-mo").await.unwrap().id;
+        let db = dir.path().join("ledger.db");
+        let (store, channel_id, market_id) = demo_store(&db).await;
         let ledger =
             Ledger::start_sqlite_with(ledger::Writer::syncing_with(store.clone(), failing_disk));
-        let credit = BankCredit {
-            provider_txn_id: "FT-SYNC-1".to_owned(),
-            amount: Vnd::from_dong(50_000).unwrap(),
-            account: Some("0000000000".to_owned()),
-            bin: Some("970436".to_owned()),
-            virtual_account: None,
-            description: "chuyen tien".to_owned(),
-            counterparty_name: None,
-            counterparty_account: None,
-            counterparty_bank: None,
-            booked_at_ms: None,
-            payment_code: None,
-        };
+        let credit = credit("FT-SYNC-1", 50_000);
         let mut events = ledger.subscribe();
         let record = || ledger.record(channel_id, market_id, credit.clone(), "{}".into());
 
-        FAIL_NEXT_SYNC.store(true, Ordering::SeqCst);
+        fail_next_sync(&db);
         match record().await {
             Err(ServiceError::Unavailable(message)) => {
                 assert!(message.contains("could not sync"), "{message}");

@@ -31,6 +31,8 @@ mod optimistic;
 mod plan;
 mod sql;
 mod sqlite;
+#[cfg(test)]
+pub(crate) mod testing;
 mod wal;
 
 pub use wal::Durability;
@@ -346,53 +348,14 @@ pub async fn record_batch(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::Ordering;
-
+    use super::testing::{credit, demo_store, fail_next_sync, failing_disk};
     use super::*;
-    use crate::domain::money::Vnd;
-    use crate::service::demo;
-    use crate::store::DatabaseUrl;
-
-    /// Set to make the next WAL sync fail, as a failing disk's fsync would.
-    static FAIL_NEXT_SYNC: AtomicBool = AtomicBool::new(false);
-
-    fn failing_disk(file: &std::fs::File) -> std::io::Result<()> {
-        if FAIL_NEXT_SYNC.swap(false, Ordering::SeqCst) {
-            return Err(std::io::Error::other(
-                "injected: the disk failed to write back",
-            ));
-        }
-        file.sync_data()
-    }
-
-    fn credit(txn: &str, dong: i64) -> BankCredit {
-        BankCredit {
-            provider_txn_id: txn.to_owned(),
-            amount: Vnd::from_dong(dong).unwrap(),
-            account: Some("0000000000".to_owned()),
-            bin: Some("970436".to_owned()),
-            virtual_account: None,
-            description: "chuyen tien".to_owned(),
-            counterparty_name: None,
-            counterparty_account: None,
-            counterparty_bank: None,
-            booked_at_ms: None,
-            payment_code: None,
-        }
-    }
 
     #[tokio::test]
     async fn after_a_failed_fsync_nothing_is_acknowledged_until_the_log_is_checkpointed() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
-        let store = Store::connect(&DatabaseUrl::new(url)).await.unwrap();
-        store.migrate().await.unwrap();
-        demo::seed(&store).await.unwrap();
-        let (channel_id, _) = demo::payment_channel(&store, "cho-mo").await.unwrap();
-        let market_id = crate::service::catalog::market(&store, "cho-mo")
-            .await
-            .unwrap()
-            .id;
+        let db = dir.path().join("ledger.db");
+        let (store, channel_id, market_id) = demo_store(&db).await;
         let mut writer = Writer::syncing_with(store.clone(), failing_disk);
         let credits = [
             credit("A", 10_000),
@@ -414,7 +377,7 @@ mod tests {
             !first.durability.is_at_commit(),
             "the writer syncs its WAL itself"
         );
-        FAIL_NEXT_SYNC.store(true, Ordering::SeqCst);
+        fail_next_sync(&db);
         let failed = first.durability.wait().await.unwrap_err();
         assert!(failed.is_unavailable(), "{failed}");
         // The next sync would succeed, but proves nothing about the pages the failure lost.
