@@ -7,8 +7,9 @@
 //! milliseconds since the epoch.
 //!
 //! Durability: SQLite runs in WAL mode with `synchronous=FULL` (a commit is on disk when it
-//! returns) and write transactions begin `IMMEDIATE` with a busy timeout, so a writer waits for the
-//! lock instead of failing with SQLITE_BUSY halfway through.
+//! returns; the ledger's own connection syncs the log itself before a credit is acknowledged, see
+//! [`ledger`]) and write transactions begin `IMMEDIATE` with a busy timeout, so a writer waits for
+//! the lock instead of failing with SQLITE_BUSY halfway through.
 
 pub mod backup;
 pub mod books;

@@ -5,8 +5,9 @@
 //!   in a fixed order, each order's paid total carried from one credit to the next), what to
 //!   write, and the answers. No I/O.
 //! - [`sql`]: the batch statements, written once for both backends.
-//! - [`sqlite`]: SQLite, in one `BEGIN IMMEDIATE` transaction on a blocking thread, over the
-//!   writer's own connection, row by row in prepared statements.
+//! - [`sqlite`]: SQLite, in one `BEGIN IMMEDIATE` transaction on the writer's own thread
+//!   ([`Writer::commit_blocking`]; a blocking thread for [`Writer::commit`]), over its own
+//!   connection, row by row in prepared statements.
 //! - [`wal`]: when a SQLite commit is durable: the writer's own fsync of the write-ahead log,
 //!   one for every batch committed meanwhile, off the writer's path.
 //! - [`optimistic`]: PostgreSQL, in two round trips and one self-committing statement, assuming
@@ -90,7 +91,8 @@ pub struct Writer {
 }
 
 /// A batch committed: what each delivery became, in the order given, and when that is durable.
-/// Nothing of it may be acknowledged before [`Durability::wait`] succeeds.
+/// Nothing of it may be acknowledged before it is durable ([`Durability::wait`] or
+/// [`Durability::sync_all`] succeeded).
 #[derive(Debug)]
 pub struct Committed {
     /// Each delivery's outcome.
@@ -123,10 +125,7 @@ impl Writer {
 
     /// A SQLite writer whose every WAL sync is `sync` (tests of a failing disk).
     #[cfg(test)]
-    pub(crate) fn syncing_with(
-        store: Store,
-        sync: fn(&std::fs::File) -> std::io::Result<()>,
-    ) -> Self {
+    pub(crate) fn syncing_with(store: Store, sync: wal::SyncFn) -> Self {
         Self {
             wal_sync: sync,
             ..Self::new(store)
