@@ -9,7 +9,7 @@
 //! next (group commit with the fsync off the writer's path). Nothing is acknowledged before its
 //! commit is on disk; after a failed fsync every waiting batch is refused (503, to be retried).
 
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, SendError, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use tokio::runtime::Handle;
@@ -129,16 +129,10 @@ fn hand_on(
     if committed.durability.is_at_commit() {
         return answer(jobs.into_iter(), committed.recorded, events);
     }
-    let batch = Syncing { jobs, committed };
-    let refused = match syncing.try_send(batch) {
-        Ok(()) => return,
-        Err(TrySendError::Full(batch)) => match syncing.send(batch) {
-            Ok(()) => return,
-            Err(std::sync::mpsc::SendError(batch)) => batch,
-        },
-        Err(TrySendError::Disconnected(batch)) => batch,
-    };
-    refuse(refused.jobs, "the ledger is shutting down; retry shortly");
+    // Blocks while the sync thread has SYNCING batches waiting; fails only once it has ended.
+    if let Err(SendError(batch)) = syncing.send(Syncing { jobs, committed }) {
+        refuse(batch.jobs, "the ledger is shutting down; retry shortly");
+    }
 }
 
 /// Syncs every batch waiting with one fsync, then answers them all; if the sync fails, none.
