@@ -73,6 +73,10 @@
     clippy::as_conversions
 )]
 
+/// The server's allocator, as in `src/main.rs`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::str::FromStr;

@@ -8,6 +8,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
+/// mimalloc for every allocation of the process (with the `override` feature SQLite's C code uses
+/// it too): measured in `benches/callbacks.rs`, see the README's "Performance".
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match chopay::cli::Cli::try_parse() {
         Ok(cli) => cli,
