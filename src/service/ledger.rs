@@ -73,8 +73,7 @@ impl Ledger {
     /// tasks — measured best on 2 cores (`benches/callbacks.rs`): one leaves the database idle
     /// during each commit; more only make batches smaller.
     pub fn start(store: Store) -> Self {
-        let (jobs, receiver) = mpsc::channel(QUEUE);
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (jobs, receiver, events) = channels();
         let (writers, receiver) = match store.backend() {
             Backend::Sqlite => {
                 let writer = ledger::Writer::numbered(store.clone(), 1);
@@ -101,8 +100,7 @@ impl Ledger {
     /// A SQLite ledger recording with `writer` (tests of a failing disk).
     #[cfg(test)]
     pub(crate) fn start_sqlite_with(writer: ledger::Writer) -> Self {
-        let (jobs, receiver) = mpsc::channel(QUEUE);
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (jobs, receiver, events) = channels();
         let runtime = tokio::runtime::Handle::current();
         assert!(super::ledger_thread::start(writer, receiver, events.clone(), runtime).is_ok());
         Self { jobs, events }
@@ -142,6 +140,17 @@ impl Ledger {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<CreditEvent>> {
         self.events.subscribe()
     }
+}
+
+/// The queue of deliveries to the writers, and the event hub.
+fn channels() -> (
+    mpsc::Sender<Job>,
+    mpsc::Receiver<Job>,
+    broadcast::Sender<Arc<CreditEvent>>,
+) {
+    let (jobs, receiver) = mpsc::channel(QUEUE);
+    let (events, _) = broadcast::channel(EVENT_BUFFER);
+    (jobs, receiver, events)
 }
 
 /// A writer task (PostgreSQL): records each batch waiting and answers it once it is durable.
