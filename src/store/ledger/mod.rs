@@ -27,6 +27,7 @@
 //! statement holds no lock between round trips; should it ever deadlock with another, PostgreSQL
 //! aborts it (`40P01`) and it goes the locking way.
 
+mod checkpoint;
 mod locked;
 mod optimistic;
 mod plan;
