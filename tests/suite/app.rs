@@ -304,13 +304,14 @@ impl TestApp {
 
 /// Asserts that the books balance: every credit allocated to a stall or in suspense, and the
 /// rollups saying the same, stall by stall, to the đồng; on SQLite, also that no row refers to a
-/// row that does not exist.
+/// row that does not exist and every row keeps its table's constraints.
 pub async fn assert_books_balance(store: &Store) {
     let books = chopay::store::books::check(store, None)
         .await
         .expect("the books read");
     assert!(books.balanced(), "the books do not balance: {books:#?}");
-    // The SQLite ledger writes without foreign-key checks (they cannot fail there): prove it.
+    // The SQLite ledger writes without foreign-key and CHECK constraint checks (they cannot fail
+    // there): prove it.
     if let Store::Sqlite(pool) = store {
         let orphans: Vec<(String, Option<i64>, String, i64)> =
             sqlx::query_as("PRAGMA foreign_key_check")
@@ -321,6 +322,11 @@ pub async fn assert_books_balance(store: &Store) {
             orphans.is_empty(),
             "rows refer to rows that do not exist: {orphans:?}"
         );
+        let problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(pool)
+            .await
+            .expect("the integrity check runs");
+        assert_eq!(problems, ["ok"], "the database breaks its own schema");
     }
 }
 
