@@ -220,20 +220,18 @@ fn names_something(text: &&str) -> bool {
 /// account; compares account numbers ignoring spaces, dots and dashes and case, also accepting
 /// `virtual_account`; if the credit names a BIN it must equal `bin`.
 pub fn pays_account(credit: &BankCredit, bin: &str, account: &str) -> Option<bool> {
-    let named: Vec<&str> = [credit.account.as_deref(), credit.virtual_account.as_deref()]
+    let mut named = [credit.account.as_deref(), credit.virtual_account.as_deref()]
         .into_iter()
         .flatten()
         .filter(names_something)
-        .collect();
-    if named.is_empty() {
-        return None;
-    }
+        .peekable();
+    named.peek()?;
     if let Some(credit_bin) = credit.bin.as_deref().filter(names_something)
         && !same_key(credit_bin, bin)
     {
         return Some(false);
     }
-    Some(named.iter().any(|named| same_key(named, account)))
+    Some(named.any(|named| same_key(named, account)))
 }
 
 #[cfg(test)]

@@ -437,14 +437,35 @@ fn new_row(id: i64, item: &CreditInput<'_>, decision: &Decision, day: Day) -> Cr
 
 /// The stall whose payee is this credit's receiving account (among `stalls` of its market).
 fn account_stall(credit: &BankCredit, stalls: &[(i64, String, String)]) -> Option<i64> {
-    let paid: Vec<i64> = stalls
+    let mut paid = stalls
         .iter()
         .filter(|(_, bin, account)| matching::pays_account(credit, bin, account) == Some(true))
-        .map(|(id, ..)| *id)
-        .collect();
+        .map(|(id, ..)| *id);
     // Two stalls on one account cannot be told apart: leave it for review.
-    match paid.as_slice() {
-        [only] => Some(*only),
+    match (paid.next(), paid.next()) {
+        (Some(only), None) => Some(only),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_stall;
+    use crate::store::ledger::testing::credit;
+
+    #[test]
+    fn a_credit_goes_to_the_one_stall_paid_into_that_account_and_to_none_if_two_share_it() {
+        let credit = credit("FT-1", 50_000); // into 970436 / 0000000000
+        let stall = |id: i64, account: &str| (id, "970436".to_owned(), account.to_owned());
+        assert_eq!(
+            account_stall(&credit, &[stall(1, "0011"), stall(2, "0000 0000 00")]),
+            Some(2)
+        );
+        assert_eq!(account_stall(&credit, &[stall(1, "0011")]), None);
+        assert_eq!(
+            account_stall(&credit, &[stall(1, "0000000000"), stall(2, "0000-000-000")]),
+            None,
+            "two stalls on one account cannot be told apart"
+        );
     }
 }
