@@ -11,7 +11,7 @@
 //! already recorded is reported as [`StoreError::Race`] anyway.
 //!
 //! The connection is opened on the pool's file in WAL mode, with the same busy timeout, and
-//! without SQLite's foreign-key and `CHECK` constraint checks, which cost a tenth of the callback
+//! without SQLite's foreign-key and `CHECK` constraint checks, which cost 4–10 % of the callback
 //! benchmark's throughput each and cannot fail here. Every id this connection writes is a row it
 //! read in the same `BEGIN IMMEDIATE` transaction (stall, order) or its channel's (channel,
 //! market), and chopay deletes no rows. Every checked value comes from a type that holds the same
