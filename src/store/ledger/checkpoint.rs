@@ -17,9 +17,9 @@ use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
-use crate::store::SQLITE_BUSY_TIMEOUT;
+use super::sqlite::{self, FULL};
 
 /// Commits between two wake-ups of the checkpoint thread (~300 pages of log at the benchmark's
 /// batches).
@@ -27,9 +27,6 @@ const EVERY: u32 = 8;
 
 /// The writer's own automatic checkpoint, in pages of log (SQLite's default is 1 000).
 pub(super) const WRITER_PAGES: i64 = 4_000;
-
-/// `PRAGMA synchronous=FULL`.
-const FULL: i64 = 2;
 
 /// The writer's handle on its checkpoint thread; the thread ends when this is dropped.
 #[derive(Debug)]
@@ -115,11 +112,7 @@ fn run(path: &Path, woken: &Receiver<()>, one_at_a_time: &Mutex<()>) {
 }
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    let conn = sqlite::connect(path)?;
     // Sync the log before copying it and the database file after, whatever the default.
     conn.pragma_update(None, "synchronous", FULL)?;
     Ok(conn)

@@ -28,7 +28,7 @@
 //! weaker setting (a diagnostic, explicitly allowed) it takes the pool's. Its log is checkpointed
 //! mostly by a thread of its own ([`super::checkpoint`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -51,7 +51,7 @@ const STATEMENTS: usize = 16;
 
 /// `PRAGMA synchronous` values.
 const NORMAL: i64 = 1;
-const FULL: i64 = 2;
+pub(super) const FULL: i64 = 2;
 
 /// The ledger writer's connection, and how its commits become durable.
 #[derive(Debug)]
@@ -83,12 +83,8 @@ pub(super) async fn open(
         .fetch_one(pool)
         .await?;
     tokio::task::spawn_blocking(move || -> Result<Conn, StoreError> {
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let conn = connect(&path)?;
         let syncs_wal = synchronous >= FULL;
-        conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
         conn.set_prepared_statement_cache_capacity(STATEMENTS);
         conn.pragma_update(
             None,
@@ -119,6 +115,17 @@ pub(super) async fn open(
     })
     .await
     .map_err(|e| StoreError::WriterGone(e.to_string()))?
+}
+
+/// A connection of the ledger's own on the database file at `path` (read-write, never creating
+/// it), with the pool's busy timeout: the writer's, and its checkpoint thread's.
+pub(super) fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    Ok(conn)
 }
 
 /// Records `batch` in one transaction and tells when it is durable; nothing is written unless all
