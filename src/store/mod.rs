@@ -99,6 +99,9 @@ pub enum StoreError {
     /// Anything from the SQLite ledger writer's own connection.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The schema is not the one this build's code was written for.
+    #[error("unexpected database schema: {0}")]
+    Schema(String),
     /// The thread that records a SQLite batch stopped before answering.
     #[error("the ledger writer stopped: {0}")]
     WriterGone(String),

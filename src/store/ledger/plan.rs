@@ -87,6 +87,29 @@ pub(super) struct Planned {
     pub rollups: BTreeMap<(i64, i64, i64), RollupDelta>,
 }
 
+impl Planned {
+    /// Per (market, day), what the batch adds to the market's day (`market_days`): the sum of
+    /// its stalls' rollup deltas, in key order.
+    pub fn market_days(&self) -> BTreeMap<(i64, i64), RollupDelta> {
+        let mut days: BTreeMap<(i64, i64), RollupDelta> = BTreeMap::new();
+        for (&(market_id, _, day), delta) in &self.rollups {
+            *days.entry((market_id, day)).or_default() += *delta;
+        }
+        days
+    }
+}
+
+impl std::ops::AddAssign for RollupDelta {
+    fn add_assign(&mut self, other: Self) {
+        self.credits += other.credits;
+        self.amount_dong += other.amount_dong;
+        for (mine, theirs) in self.by_kind.iter_mut().zip(other.by_kind) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+    }
+}
+
 /// What the writes returned.
 #[derive(Debug, Default)]
 pub(super) struct Written {
@@ -450,8 +473,54 @@ fn account_stall(credit: &BankCredit, stalls: &[(i64, String, String)]) -> Optio
 
 #[cfg(test)]
 mod tests {
-    use super::account_stall;
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::{Planned, RollupDelta, account_stall};
     use crate::store::ledger::testing::credit;
+
+    fn delta() -> impl Strategy<Value = RollupDelta> {
+        (
+            0..50_i64,
+            0..1_000_000_000_i64,
+            proptest::array::uniform3((0..50_i64, 0..1_000_000_000_i64)),
+        )
+            .prop_map(|(credits, amount_dong, by_kind)| RollupDelta {
+                credits,
+                amount_dong,
+                by_kind,
+            })
+    }
+
+    proptest! {
+        /// What a batch adds to a market's day is what it adds to that market's stalls that day,
+        /// sum by sum (the ledger's SQLite connection writes `market_days` from it, in place of
+        /// migration 0009's triggers).
+        #[test]
+        fn a_market_day_gets_the_sum_of_its_stalls_deltas(
+            rollups in proptest::collection::btree_map((1..4_i64, 0..6_i64, 20_000..20_003_i64), delta(), 0..30)
+        ) {
+            let planned = Planned { steps: Vec::new(), new: Vec::new(), orders: Vec::new(), rollups: rollups.clone() };
+            let days = planned.market_days();
+            let mut expected: BTreeMap<(i64, i64), [i64; 8]> = BTreeMap::new();
+            for (&(market, _, day), d) in &rollups {
+                let sums = expected.entry((market, day)).or_default();
+                let [a, b, c] = d.by_kind;
+                for (sum, value) in sums.iter_mut().zip([d.credits, d.amount_dong, a.0, a.1, b.0, b.1, c.0, c.1]) {
+                    *sum += value;
+                }
+            }
+            let got: BTreeMap<(i64, i64), [i64; 8]> = days
+                .iter()
+                .map(|(&key, d)| {
+                    let [a, b, c] = d.by_kind;
+                    (key, [d.credits, d.amount_dong, a.0, a.1, b.0, b.1, c.0, c.1])
+                })
+                .collect();
+            prop_assert_eq!(got, expected);
+        }
+    }
 
     #[test]
     fn a_credit_goes_to_the_one_stall_paid_into_that_account_and_to_none_if_two_share_it() {

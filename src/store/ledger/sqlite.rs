@@ -22,6 +22,13 @@
 //! databases, runs `PRAGMA foreign_key_check` and `PRAGMA integrity_check` (which checks every
 //! `CHECK`) on SQLite after every API test.
 //!
+//! Triggers are off on this connection too. The schema's only ones keep `market_days` from each
+//! row of `credit_days` changed (migration 0009), a market-day upsert per stall rollup; here the
+//! batch adds to each market's day once, the sum of its stalls' changes
+//! ([`Planned::market_days`](super::plan::Planned::market_days)). The connection starts only if
+//! the schema's triggers are exactly those ([`TRIGGERS`]), and the books check after every API test
+//! compares every market's days with its stalls'.
+//!
 //! When the pool syncs every commit (`synchronous=FULL`, the service's setting), the ledger's
 //! connection commits with `synchronous=NORMAL` and syncs the WAL itself before a batch is
 //! answered ([`super::wal`]): the same guarantee, with the fsync off the writer's path. Under a
@@ -32,6 +39,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use sqlx::SqlitePool;
 
@@ -94,6 +102,7 @@ pub(super) async fn open(
         // Neither can fail on this connection: see the module's documentation.
         conn.pragma_update(None, "foreign_keys", false)?;
         conn.pragma_update(None, "ignore_check_constraints", true)?;
+        without_triggers(&conn)?;
         conn.pragma_update(None, "cache_size", SQLITE_CACHE_KIB)?;
         conn.pragma_update(None, "wal_autocheckpoint", checkpoint::WRITER_PAGES)?;
         let journal: String = conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
@@ -115,6 +124,33 @@ pub(super) async fn open(
     })
     .await
     .map_err(|e| StoreError::WriterGone(e.to_string()))?
+}
+
+/// The triggers of the schema, all on `credit_days` (migrations 0009, 0010): each keeps
+/// `market_days`, which this connection writes itself, once per market and day of a batch.
+const TRIGGERS: [&str; 4] = [
+    "credit_days_deleted",
+    "credit_days_inserted",
+    "credit_days_moved",
+    "credit_days_updated",
+];
+
+/// Turns the schema's triggers off on `conn`, once sure they are the ones it writes for
+/// ([`TRIGGERS`]): a trigger added later must be written for here too, and until then the ledger
+/// does not start.
+fn without_triggers(conn: &Connection) -> Result<(), StoreError> {
+    let mut found =
+        conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name")?;
+    let names = found
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    if names != TRIGGERS {
+        return Err(StoreError::Schema(format!(
+            "the ledger's SQLite connection writes what the triggers {TRIGGERS:?} would; the schema has {names:?}"
+        )));
+    }
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+    Ok(())
 }
 
 /// A connection of the ledger's own on the database file at `path` (read-write, never creating
@@ -246,6 +282,22 @@ fn transact(
             )?;
             written.total(stall_id, day, credits, amount_dong);
         }
+        let mut add = tx.prepare_cached(ADD_MARKET_DAY)?;
+        for ((market_id, day), delta) in planned.market_days() {
+            let [dynamic, fixed, unmatched] = delta.by_kind;
+            add.execute(params![
+                market_id,
+                day,
+                delta.credits,
+                delta.amount_dong,
+                dynamic.0,
+                dynamic.1,
+                fixed.0,
+                fixed.1,
+                unmatched.0,
+                unmatched.1,
+            ])?;
+        }
     }
     let results = batch.answers(&planned, &written, now_ms)?;
 
@@ -343,6 +395,19 @@ const ADD_ROLLUP: &str = concat!(
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     add_to_rollups!()
 );
+
+/// Adds to a market's day what its stalls' rollups got (triggers are off on this connection).
+const ADD_MARKET_DAY: &str = "INSERT INTO market_days (market_id, day, credits, amount_dong, dynamic_credits, \
+     dynamic_amount_dong, static_credits, static_amount_dong, unmatched_credits, unmatched_amount_dong) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+     ON CONFLICT (market_id, day, shard) DO UPDATE SET credits = credits + excluded.credits, \
+     amount_dong = amount_dong + excluded.amount_dong, \
+     dynamic_credits = dynamic_credits + excluded.dynamic_credits, \
+     dynamic_amount_dong = dynamic_amount_dong + excluded.dynamic_amount_dong, \
+     static_credits = static_credits + excluded.static_credits, \
+     static_amount_dong = static_amount_dong + excluded.static_amount_dong, \
+     unmatched_credits = unmatched_credits + excluded.unmatched_credits, \
+     unmatched_amount_dong = unmatched_amount_dong + excluded.unmatched_amount_dong";
 
 fn credit_row(row: &Row<'_>) -> rusqlite::Result<CreditRow> {
     Ok(CreditRow {
