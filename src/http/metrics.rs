@@ -12,7 +12,10 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
+use std::fmt::Write as _;
+
+use axum::http::Method;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::{Family, MetricConstructor};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -23,14 +26,54 @@ use super::error::ApiError;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
-    route: String,
+    method: MethodLabel,
+    route: RouteLabel,
     status: u16,
+}
+
+/// A request's method as a label, without copying its name.
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+struct MethodLabel(Method);
+
+impl EncodeLabelValue for MethodLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.0.as_str())
+    }
+}
+
+/// The route a request matched (its pattern, shared with the router), or `unmatched`.
+#[derive(Debug, Clone)]
+struct RouteLabel(Option<MatchedPath>);
+
+impl RouteLabel {
+    fn as_str(&self) -> &str {
+        self.0.as_ref().map_or("unmatched", MatchedPath::as_str)
+    }
+}
+
+impl PartialEq for RouteLabel {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RouteLabel {}
+
+impl std::hash::Hash for RouteLabel {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for RouteLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WebhookLabels {
-    provider: String,
+    provider: &'static str,
     result: &'static str,
 }
 
@@ -48,8 +91,8 @@ struct OutcomeLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
-    route: String,
+    method: MethodLabel,
+    route: RouteLabel,
 }
 
 /// Latency buckets from 0.1 ms to about 3 s.
@@ -119,12 +162,9 @@ impl Metrics {
     }
 
     /// Counts one webhook delivery.
-    pub fn webhook(&self, provider: &str, result: &'static str) {
+    pub fn webhook(&self, provider: &'static str, result: &'static str) {
         self.webhooks
-            .get_or_create(&WebhookLabels {
-                provider: provider.to_owned(),
-                result,
-            })
+            .get_or_create(&WebhookLabels { provider, result })
             .inc();
     }
 
@@ -157,12 +197,8 @@ impl Metrics {
 /// Middleware: counts and times every request.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
+    let method = MethodLabel(request.method().clone());
+    let route = RouteLabel(request.extensions().get::<MatchedPath>().cloned());
     let response = next.run(request).await;
     let status = response.status().as_u16();
     state

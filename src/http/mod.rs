@@ -44,9 +44,14 @@ use crate::store::markets::MarketRow;
 use crate::store::stalls::StallRow;
 use crate::store::{Backend, Store};
 
-/// What every handler can reach.
+/// What every handler can reach: one shared allocation, so that the clone axum makes for every
+/// extractor and middleware of every request is one reference count.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The service's shared parts, reached through [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     /// The database.
     pub store: Store,
     /// Request metrics.
@@ -69,7 +74,7 @@ impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         let ledger = Ledger::start(store.clone());
         let channels = webhooks::ChannelCache::start(store.clone());
-        Self {
+        Self(Arc::new(Shared {
             store,
             metrics: Metrics::new(),
             ledger,
@@ -77,7 +82,7 @@ impl AppState {
             settings,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
             revocations: Arc::new(tokio::sync::watch::Sender::new(0)),
-        }
+        }))
     }
 
     /// An event stream of `session` that ends as soon as its token is revoked (at the latest at
@@ -95,6 +100,14 @@ impl AppState {
     /// Ends the event streams, so a graceful shutdown does not wait for screens to disconnect.
     pub fn begin_shutdown(&self) {
         self.stopping.send_replace(true);
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 
