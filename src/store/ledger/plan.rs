@@ -99,6 +99,24 @@ impl Planned {
     }
 }
 
+impl RollupDelta {
+    /// Its sums in the rollup tables' column order: credits, amount, then (credits, amount) of
+    /// dynamic, static and unmatched credits.
+    pub fn sums(&self) -> [i64; 8] {
+        let [dynamic, fixed, unmatched] = self.by_kind;
+        [
+            self.credits,
+            self.amount_dong,
+            dynamic.0,
+            dynamic.1,
+            fixed.0,
+            fixed.1,
+            unmatched.0,
+            unmatched.1,
+        ]
+    }
+}
+
 impl std::ops::AddAssign for RollupDelta {
     fn add_assign(&mut self, other: Self) {
         self.credits += other.credits;
@@ -506,18 +524,12 @@ mod tests {
             let mut expected: BTreeMap<(i64, i64), [i64; 8]> = BTreeMap::new();
             for (&(market, _, day), d) in &rollups {
                 let sums = expected.entry((market, day)).or_default();
-                let [a, b, c] = d.by_kind;
-                for (sum, value) in sums.iter_mut().zip([d.credits, d.amount_dong, a.0, a.1, b.0, b.1, c.0, c.1]) {
+                for (sum, value) in sums.iter_mut().zip(d.sums()) {
                     *sum += value;
                 }
             }
-            let got: BTreeMap<(i64, i64), [i64; 8]> = days
-                .iter()
-                .map(|(&key, d)| {
-                    let [a, b, c] = d.by_kind;
-                    (key, [d.credits, d.amount_dong, a.0, a.1, b.0, b.1, c.0, c.1])
-                })
-                .collect();
+            let got: BTreeMap<(i64, i64), [i64; 8]> =
+                days.iter().map(|(&key, d)| (key, d.sums())).collect();
             prop_assert_eq!(got, expected);
         }
     }

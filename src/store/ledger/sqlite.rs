@@ -40,7 +40,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params, params_from_iter,
+};
 use sqlx::SqlitePool;
 
 use super::checkpoint::{self, Checkpointer};
@@ -263,40 +265,18 @@ fn transact(
     {
         let mut add = tx.prepare_cached(ADD_ROLLUP)?;
         for (&(market_id, stall_id, day), delta) in &planned.rollups {
-            let [dynamic, fixed, unmatched] = delta.by_kind;
+            let key = [market_id, stall_id, day];
             let (stall_id, day, credits, amount_dong) = add.query_row(
-                params![
-                    market_id,
-                    stall_id,
-                    day,
-                    delta.credits,
-                    delta.amount_dong,
-                    dynamic.0,
-                    dynamic.1,
-                    fixed.0,
-                    fixed.1,
-                    unmatched.0,
-                    unmatched.1,
-                ],
+                params_from_iter(key.into_iter().chain(delta.sums())),
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )?;
             written.total(stall_id, day, credits, amount_dong);
         }
         let mut add = tx.prepare_cached(ADD_MARKET_DAY)?;
         for ((market_id, day), delta) in planned.market_days() {
-            let [dynamic, fixed, unmatched] = delta.by_kind;
-            add.execute(params![
-                market_id,
-                day,
-                delta.credits,
-                delta.amount_dong,
-                dynamic.0,
-                dynamic.1,
-                fixed.0,
-                fixed.1,
-                unmatched.0,
-                unmatched.1,
-            ])?;
+            add.execute(params_from_iter(
+                [market_id, day].into_iter().chain(delta.sums()),
+            ))?;
         }
     }
     let results = batch.answers(&planned, &written, now_ms)?;
