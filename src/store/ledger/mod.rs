@@ -352,6 +352,41 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn the_sqlite_writer_refuses_a_schema_with_a_trigger_it_does_not_write_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ledger.db");
+        let (store, channel_id, market_id) = demo_store(&db).await;
+        let Store::Sqlite(pool) = &store else {
+            unreachable!()
+        };
+        sqlx::query(
+            "CREATE TRIGGER credits_counted AFTER INSERT ON credits BEGIN \
+             UPDATE markets SET name = name WHERE id = NEW.market_id; END",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        let credit = credit("T-1", 10_000);
+        let input = CreditInput {
+            channel_id,
+            market_id,
+            credit: &credit,
+            raw_body: b"{}",
+            received_at_ms: 1,
+        };
+        let refused = Writer::new(store.clone()).commit(&[input], 1).await;
+        assert!(
+            matches!(&refused, Err(StoreError::Schema(message)) if message.contains("credits_counted")),
+            "{refused:?}"
+        );
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credits")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 0, "nothing is written without the trigger's work");
+    }
+
+    #[tokio::test]
     async fn after_a_failed_fsync_nothing_is_acknowledged_until_the_log_is_checkpointed() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("ledger.db");
