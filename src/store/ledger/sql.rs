@@ -226,18 +226,9 @@ where
     query.push_values(
         &planned.rollups,
         |mut row, (&(market_id, stall_id, day), delta)| {
-            let [dynamic, fixed, unmatched] = delta.by_kind;
-            row.push_bind(market_id)
-                .push_bind(stall_id)
-                .push_bind(day)
-                .push_bind(delta.credits)
-                .push_bind(delta.amount_dong)
-                .push_bind(dynamic.0)
-                .push_bind(dynamic.1)
-                .push_bind(fixed.0)
-                .push_bind(fixed.1)
-                .push_bind(unmatched.0)
-                .push_bind(unmatched.1);
+            for value in [market_id, stall_id, day].into_iter().chain(delta.sums()) {
+                row.push_bind(value);
+            }
         },
     );
     query.push(add_to_rollups!());
