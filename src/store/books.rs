@@ -1,8 +1,9 @@
 //! The books: whether the ledger, its assignments and the daily rollups agree, to the đồng. Every
 //! credit is either allocated to a stall (matched, or assigned after review) or waiting in
 //! suspense; the rollups must say the same, stall by stall, and each market's own rollup the same
-//! as its stalls', day by day. Read in one snapshot, so the answer holds while payments keep
-//! landing.
+//! as its stalls', day by day; and every credit must name a stall, order, channel and market that
+//! exist (PostgreSQL's ledger writes them without foreign-key checks, migrations 0003 and 0011).
+//! Read in one snapshot, so the answer holds while payments keep landing.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,9 @@ pub struct Books {
     /// Days whose market rollup (`market_days`) disagrees, in any sum, with the rollups of the
     /// market's stalls: (market, day).
     pub disagreeing_days: Vec<(i64, i64)>,
+    /// Credits that name a stall, order, channel or market that does not exist (the first
+    /// [`ORPHANS_LISTED`], by id).
+    pub orphans: Vec<i64>,
 }
 
 impl Books {
@@ -39,6 +43,7 @@ impl Books {
             && self.rollup_suspense == self.suspense
             && self.disagreeing.is_empty()
             && self.disagreeing_days.is_empty()
+            && self.orphans.is_empty()
     }
 }
 
@@ -71,18 +76,34 @@ const DAYS_DISAGREEING: &str = "SELECT market_id, day FROM (\
        OR SUM(assigned_amount_dong) <> 0 \
      ORDER BY market_id, day";
 
+/// Orphaned credits named at most.
+pub const ORPHANS_LISTED: i64 = 100;
+
+/// Credits whose stall, order, channel or market is not there, by id; `$2` of them at most.
+const ORPHANS: &str = "SELECT c.id FROM credits c WHERE ($1 = 0 OR c.market_id = $1) AND (\
+       (c.stall_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stalls s WHERE s.id = c.stall_id)) \
+       OR (c.order_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = c.order_id)) \
+       OR NOT EXISTS (SELECT 1 FROM channels h WHERE h.id = c.channel_id) \
+       OR NOT EXISTS (SELECT 1 FROM markets m WHERE m.id = c.market_id)) \
+     ORDER BY c.id LIMIT $2";
+
 /// The books of one market, or of every market (`None`).
 pub async fn check(store: &Store, market_id: Option<i64>) -> Result<Books, StoreError> {
     let market = market_id.unwrap_or(0);
     type Rows = Vec<(i64, i64, i64)>;
-    type Read = ((i64, i64), Rows, Rows, Vec<(i64, i64)>);
-    let ((count, amount_dong), ledger, rollups, disagreeing_days): Read = read_snapshot!(store, tx => {
+    type Read = ((i64, i64), Rows, Rows, Vec<(i64, i64)>, Vec<i64>);
+    let ((count, amount_dong), ledger, rollups, disagreeing_days, orphans): Read = read_snapshot!(store, tx => {
         let total = sqlx::query_as(LEDGER_TOTAL).bind(market).fetch_one(&mut *tx).await?;
         let ledger = sqlx::query_as(LEDGER_BY_STALL).bind(market).fetch_all(&mut *tx).await?;
         let rollups = sqlx::query_as(ROLLUPS_BY_STALL).bind(market).fetch_all(&mut *tx).await?;
         let days = sqlx::query_as(DAYS_DISAGREEING).bind(market).fetch_all(&mut *tx).await?;
+        let orphans = sqlx::query_scalar(ORPHANS)
+            .bind(market)
+            .bind(ORPHANS_LISTED)
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok::<_, sqlx::Error>((total, ledger, rollups, days))
+        Ok::<_, sqlx::Error>((total, ledger, rollups, days, orphans))
     })?;
     let by_stall = |rows: Vec<(i64, i64, i64)>| -> BTreeMap<i64, Tally> {
         rows.into_iter()
@@ -117,5 +138,6 @@ pub async fn check(store: &Store, market_id: Option<i64>) -> Result<Books, Store
         rollup_suspense: sum(&rollups, false),
         disagreeing,
         disagreeing_days,
+        orphans,
     })
 }

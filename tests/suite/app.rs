@@ -303,8 +303,9 @@ impl TestApp {
 }
 
 /// Asserts that the books balance: every credit allocated to a stall or in suspense, and the
-/// rollups saying the same, stall by stall, to the đồng; on SQLite, also that no row refers to a
-/// row that does not exist and every row keeps its table's constraints.
+/// rollups saying the same, stall by stall, to the đồng, and no credit naming a stall, order,
+/// channel or market that does not exist; on SQLite, also that no row refers to a row that does
+/// not exist and every row keeps its table's constraints.
 pub async fn assert_books_balance(store: &Store) {
     let books = chopay::store::books::check(store, None)
         .await

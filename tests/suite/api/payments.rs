@@ -1294,7 +1294,7 @@ async fn exports_give_boards_amounts_but_never_who_paid() {
 }
 
 #[tokio::test]
-async fn the_books_check_notices_a_rollup_that_disagrees_with_the_ledger() {
+async fn the_books_check_notices_wrong_rollups_and_a_credit_of_no_stall() {
     let market = Market::new().await;
     let stall = market.stall("A01", "1234567890").await;
     market
@@ -1342,4 +1342,37 @@ async fn the_books_check_notices_a_rollup_that_disagrees_with_the_ledger() {
         .await
         .unwrap();
     assert_eq!(books.disagreeing_days, [corrupted], "{books:#?}");
+    assert_eq!(books.orphans, Vec::<i64>::new());
+
+    // A credit naming a stall that does not exist: PostgreSQL's ledger writes without that
+    // foreign-key check (migration 0011), so the books check is what would notice. SQLite's pool
+    // checks foreign keys, so the corruption turns them off on its connection first.
+    let orphan = "UPDATE credits SET stall_id = stall_id + 1000000 \
+         WHERE provider_txn_id = 'TXN-BOOKS-1' RETURNING id";
+    let orphaned: i64 = match &market.app.store {
+        chopay::store::Store::Sqlite(pool) => {
+            let mut conn = pool.acquire().await.unwrap();
+            sqlx::query("PRAGMA foreign_keys = OFF")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let id = sqlx::query_scalar(orphan)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            id
+        }
+        chopay::store::Store::Postgres(pool) => {
+            sqlx::query_scalar(orphan).fetch_one(pool).await.unwrap()
+        }
+    };
+    let books = chopay::store::books::check(&market.app.store, None)
+        .await
+        .unwrap();
+    assert!(!books.balanced());
+    assert_eq!(books.orphans, [orphaned], "{books:#?}");
 }
