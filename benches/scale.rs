@@ -38,7 +38,11 @@
 //! - `district stats 30 days, typical` / `…, largest`: `service::stats::of_district` for the
 //!   middle district and for the one with the most markets;
 //! - `monthly report, busiest`: what `GET /api/v1/markets/{slug}/report.csv` reads for last month
-//!   (every page of 500 stall lines, then the month's days, in one snapshot).
+//!   (every page of 500 stall lines, then the month's days, in one snapshot);
+//! - `stall credits page 1, busiest stall` / `…, quiet stall`: what a vendor's credits screen
+//!   reads (`store::credits::list`: the newest 50 and the total) for the stall with the most
+//!   credits of the busiest market and for one with the fewest of the typical market (checked,
+//!   and timed once, against a scan of the ledger through the join).
 //!
 //! At the end a Markdown table gives, per backend, the data, the generation times, the median
 //! time per call (median over criterion's samples of each sample's mean) and the load average.
@@ -78,10 +82,10 @@ use chopay::dispatch;
 use chopay::domain::day::Day;
 use chopay::domain::stats::Totals;
 use chopay::service::stats::{self as figures, Ask};
-use chopay::store::credits::DailyRow;
+use chopay::store::credits::{self, CreditScope, DailyRow};
 use chopay::store::markets::MarketRow;
 use chopay::store::stats::Snapshot;
-use chopay::store::{DatabaseUrl, Store, now_ms};
+use chopay::store::{DatabaseUrl, Page, Store, now_ms};
 
 mod common;
 
@@ -108,15 +112,19 @@ enum Bench {
     DistrictTypical,
     DistrictLargest,
     ReportBusiest,
+    StallBusiest,
+    StallQuiet,
 }
 
 impl Bench {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 7] = [
         Self::MarketTypical,
         Self::MarketBusiest,
         Self::DistrictTypical,
         Self::DistrictLargest,
         Self::ReportBusiest,
+        Self::StallBusiest,
+        Self::StallQuiet,
     ];
 
     fn name(self) -> &'static str {
@@ -126,6 +134,8 @@ impl Bench {
             Self::DistrictTypical => "district stats 30 days, typical",
             Self::DistrictLargest => "district stats 30 days, largest",
             Self::ReportBusiest => "monthly report, busiest",
+            Self::StallBusiest => "stall credits page 1, busiest stall",
+            Self::StallQuiet => "stall credits page 1, quiet stall",
         }
     }
 }
@@ -199,6 +209,10 @@ struct Loaded {
     typical_district: String,
     largest_district: String,
     month: (Day, Day),
+    /// The stall with the most credits in the busiest market, and one with the fewest (but some)
+    /// in the typical market.
+    busiest_stall: i64,
+    quiet_stall: i64,
 }
 
 impl Loaded {
@@ -236,6 +250,14 @@ impl Loaded {
                 let unmatched = (totals.unmatched.count, totals.unmatched.amount_dong);
                 (stalls.0 + unmatched.0, stalls.1 + unmatched.1)
             }
+            Bench::StallBusiest | Bench::StallQuiet => {
+                let stall = if bench == Bench::StallBusiest {
+                    self.busiest_stall
+                } else {
+                    self.quiet_stall
+                };
+                stall_page(&self.store, stall).await
+            }
         }
     }
 }
@@ -267,6 +289,43 @@ async fn monthly_report(store: &Store, market_id: i64, month: (Day, Day)) -> ((i
         .map(|(_, t)| t)
         .sum();
     ((credits, amount), totals)
+}
+
+/// What a vendor's credits screen reads (`GET /api/v1/stalls/{id}/credits`): the newest page of
+/// 50 and the total. Answers (total, đồng on the page).
+async fn stall_page(store: &Store, stall_id: i64) -> (i64, i64) {
+    let (rows, total) = credits::list(
+        store,
+        CreditScope::Stall(stall_id),
+        None,
+        Page::new(None, None),
+    )
+    .await
+    .expect("credits::list");
+    (total, rows.iter().map(|r| r.amount_dong).sum())
+}
+
+/// The same as [`stall_page`] by a scan: every credit matched or assigned to the stall, through
+/// the join (as the listing read them before it read the two indexes).
+async fn naive_stall(store: &Store, stall_id: i64) -> (i64, i64) {
+    const SQL: &str = "SELECT (SELECT COUNT(*) FROM credits c LEFT JOIN credit_assignments a ON a.credit_id = c.id \
+         WHERE c.stall_id = $1 OR a.stall_id = $1), \
+         (SELECT CAST(COALESCE(SUM(amount_dong), 0) AS BIGINT) FROM (SELECT c.amount_dong FROM credits c \
+         LEFT JOIN credit_assignments a ON a.credit_id = c.id WHERE c.stall_id = $1 OR a.stall_id = $1 \
+         ORDER BY c.id DESC LIMIT 50) AS page)";
+    dispatch!(store, pool => sqlx::query_as::<_, (i64, i64)>(SQL).bind(stall_id).fetch_one(pool).await)
+        .expect("naive stall scan")
+}
+
+/// The stall of `market_id` with the most credits (`most`) or the fewest but some.
+async fn stall_by_credits(store: &Store, market_id: i64, most: bool) -> i64 {
+    const MOST: &str = "SELECT stall_id FROM credits WHERE market_id = $1 AND stall_id IS NOT NULL \
+         GROUP BY stall_id ORDER BY COUNT(*) DESC, stall_id LIMIT 1";
+    const FEWEST: &str = "SELECT stall_id FROM credits WHERE market_id = $1 AND stall_id IS NOT NULL \
+         GROUP BY stall_id ORDER BY COUNT(*), stall_id LIMIT 1";
+    let sql = if most { MOST } else { FEWEST };
+    dispatch!(store, pool => sqlx::query_scalar::<_, i64>(sql).bind(market_id).fetch_one(pool).await)
+        .expect("a stall with credits")
 }
 
 /// The ledger scan: count and sum of the credits of the markets of `district` (or of one market)
@@ -517,6 +576,23 @@ async fn check(loaded: &Loaded) {
         want,
         "monthly report"
     );
+    for bench in [Bench::StallBusiest, Bench::StallQuiet] {
+        let stall = if bench == Bench::StallBusiest {
+            loaded.busiest_stall
+        } else {
+            loaded.quiet_stall
+        };
+        let started = Instant::now();
+        let want = naive_stall(&loaded.store, stall).await;
+        let scan = started.elapsed();
+        assert_eq!(loaded.run(bench).await, want, "{}", bench.name());
+        println!(
+            "  {}: stall {stall}, {} credits; the same by a scan of the ledger: {:.1} ms",
+            bench.name(),
+            want.0,
+            scan.as_secs_f64() * 1e3
+        );
+    }
     for (what, market) in [("typical", &loaded.typical), ("busiest", &loaded.busiest)] {
         let f = figures::of_market(&loaded.store, market.clone(), Ask::last_30_days(today))
             .await
@@ -646,9 +722,12 @@ async fn load(backend: Backend, postgres: Option<&str>, shape: Shape) -> (Db, Lo
                 .expect("market")
         }
     };
+    let (typical, busiest) = (market(typical).await, market(busiest).await);
     let loaded = Loaded {
-        typical: market(typical).await,
-        busiest: market(busiest).await,
+        busiest_stall: stall_by_credits(&store, busiest.id, true).await,
+        quiet_stall: stall_by_credits(&store, typical.id, false).await,
+        typical,
+        busiest,
         store,
         today,
         typical_district,

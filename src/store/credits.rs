@@ -136,6 +136,23 @@ pub enum CreditScope {
     Stall(i64),
 }
 
+/// The ids of a stall's credits, matched to it or assigned to it, for `WHERE c.id IN (…)`: the
+/// union of two index ranges (`credits_by_stall`, `credit_assignments_by_stall`), each cut to
+/// what the page can need, instead of `c.stall_id = $1 OR a.stall_id = $1` over the join, which
+/// no index serves (both databases scanned the whole ledger for it).
+macro_rules! stall_ids {
+    ($matched:literal, $assigned:literal) => {
+        concat!(
+            "SELECT id FROM (SELECT id FROM credits WHERE stall_id = $1 ",
+            $matched,
+            ") AS matched UNION ALL SELECT credit_id FROM (SELECT s.credit_id FROM credit_assignments s \
+             JOIN credits x ON x.id = s.credit_id WHERE s.stall_id = $1 ",
+            $assigned,
+            ") AS assigned"
+        )
+    };
+}
+
 /// A page of credits, newest first, optionally of one outcome, and the total.
 pub async fn list(
     store: &Store,
@@ -149,28 +166,52 @@ pub async fn list(
         from!(),
         "WHERE c.market_id = $1 AND ($2 = '' OR c.outcome = $2) ORDER BY c.id DESC LIMIT $3 OFFSET $4"
     );
+    // Each side keeps its newest `$5` (= offset + page size) of the outcome asked for.
     const BY_STALL: &str = concat!(
         "SELECT ",
         columns!(),
         from!(),
-        "WHERE (c.stall_id = $1 OR a.stall_id = $1) AND ($2 = '' OR c.outcome = $2) ORDER BY c.id DESC LIMIT $3 OFFSET $4"
+        "WHERE c.id IN (",
+        stall_ids!(
+            "AND ($2 = '' OR outcome = $2) ORDER BY id DESC LIMIT $5",
+            "AND ($2 = '' OR x.outcome = $2) ORDER BY s.credit_id DESC LIMIT $5"
+        ),
+        ") ORDER BY c.id DESC LIMIT $3 OFFSET $4"
     );
     const COUNT_MARKET: &str =
         "SELECT COUNT(*) FROM credits c WHERE c.market_id = $1 AND ($2 = '' OR c.outcome = $2)";
-    const COUNT_STALL: &str = concat!(
-        "SELECT COUNT(*)",
-        from!(),
-        "WHERE (c.stall_id = $1 OR a.stall_id = $1) AND ($2 = '' OR c.outcome = $2)"
-    );
-    let (sql, count, id) = match scope {
-        CreditScope::Market(id) => (BY_MARKET, COUNT_MARKET, id),
-        CreditScope::Stall(id) => (BY_STALL, COUNT_STALL, id),
+    // A stall's own credits, and those assigned to it that are not its own already; without an
+    // outcome, the first count reads the index alone.
+    const COUNT_STALL_ALL: &str = "SELECT (SELECT COUNT(*) FROM credits WHERE stall_id = $1) \
+         + (SELECT COUNT(*) FROM credit_assignments s JOIN credits x ON x.id = s.credit_id \
+         WHERE s.stall_id = $1 AND x.stall_id IS DISTINCT FROM $1)";
+    const COUNT_STALL_OF: &str = "SELECT (SELECT COUNT(*) FROM credits WHERE stall_id = $1 AND outcome = $2) \
+         + (SELECT COUNT(*) FROM credit_assignments s JOIN credits x ON x.id = s.credit_id \
+         WHERE s.stall_id = $1 AND x.stall_id IS DISTINCT FROM $1 AND x.outcome = $2)";
+    let outcome_text = outcome.map_or("", Outcome::as_str);
+    let (rows, total) = match scope {
+        CreditScope::Market(id) => {
+            let rows = dispatch!(store, pool => sqlx::query_as::<_, CreditRow>(BY_MARKET)
+                .bind(id).bind(outcome_text).bind(page.size).bind(page.offset())
+                .fetch_all(pool).await)?;
+            let total: i64 = dispatch!(store, pool => sqlx::query_scalar(COUNT_MARKET)
+                .bind(id).bind(outcome_text).fetch_one(pool).await)?;
+            (rows, total)
+        }
+        CreditScope::Stall(id) => {
+            let reach = page.offset().saturating_add(page.size);
+            let rows = dispatch!(store, pool => sqlx::query_as::<_, CreditRow>(BY_STALL)
+                .bind(id).bind(outcome_text).bind(page.size).bind(page.offset()).bind(reach)
+                .fetch_all(pool).await)?;
+            let total: i64 = match outcome {
+                None => dispatch!(store, pool => sqlx::query_scalar(COUNT_STALL_ALL)
+                    .bind(id).fetch_one(pool).await)?,
+                Some(_) => dispatch!(store, pool => sqlx::query_scalar(COUNT_STALL_OF)
+                    .bind(id).bind(outcome_text).fetch_one(pool).await)?,
+            };
+            (rows, total)
+        }
     };
-    let outcome = outcome.map_or("", Outcome::as_str);
-    let rows = dispatch!(store, pool => sqlx::query_as::<_, CreditRow>(sql)
-        .bind(id).bind(outcome).bind(page.size).bind(page.offset())
-        .fetch_all(pool).await)?;
-    let total: i64 = dispatch!(store, pool => sqlx::query_scalar(count).bind(id).bind(outcome).fetch_one(pool).await)?;
     Ok((rows, total))
 }
 
@@ -192,7 +233,12 @@ pub async fn after(
         "SELECT ",
         columns!(),
         from!(),
-        "WHERE (c.stall_id = $1 OR a.stall_id = $1) AND c.id > $2 ORDER BY c.id LIMIT $3"
+        "WHERE c.id IN (",
+        stall_ids!(
+            "AND id > $2 ORDER BY id LIMIT $3",
+            "AND s.credit_id > $2 ORDER BY s.credit_id LIMIT $3"
+        ),
+        ") ORDER BY c.id LIMIT $3"
     );
     let (sql, id) = match scope {
         CreditScope::Market(id) => (BY_MARKET, id),

@@ -1003,6 +1003,99 @@ async fn an_unmatched_credit_is_assigned_with_just_a_stall() {
     );
 }
 
+#[tokio::test]
+async fn a_stall_lists_its_own_and_its_assigned_credits_newest_first_page_by_page() {
+    let m = Market::new().await;
+    let stall = m.stall("A01", "1012345678").await;
+    let other = m.stall("A02", "1098765432").await;
+    // Oldest first: own, someone else's, assigned (arrives unmatched), own, own.
+    let mut ids = Vec::new();
+    for (txn, account) in [
+        ("S1", "1012345678"),
+        ("S2", "1098765432"),
+        ("S3", NOWHERE),
+        ("S4", "1012345678"),
+        ("S5", "1012345678"),
+    ] {
+        let answer = m.pay(&credit(txn, "20000", account, "ck tien hang")).await;
+        ids.push(answer["credit_id"].as_i64().unwrap());
+    }
+    m.app
+        .post_json(
+            &format!("/api/v1/credits/{}/assign", ids[2]),
+            Some(&m.app.admin),
+            &json!({ "stall_id": stall }),
+        )
+        .await
+        .expect(StatusCode::OK);
+    let vendor = m.app.token("vendor", None, None, Some(stall)).await;
+    let page = |query: &str| {
+        let url = format!("/api/v1/stalls/{stall}/credits{query}");
+        let vendor = vendor.clone();
+        let app = &m.app;
+        async move {
+            app.get(&url, Some(&vendor))
+                .await
+                .expect(StatusCode::OK)
+                .json()
+        }
+    };
+    let listed = |list: &Value| -> Vec<i64> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect()
+    };
+    let (first, second) = (page("?per_page=2").await, page("?per_page=2&page=2").await);
+    assert_eq!(listed(&first), [ids[4], ids[3]], "{first}");
+    assert_eq!(listed(&second), [ids[2], ids[0]], "{second}");
+    assert_eq!(
+        (first["total"].as_i64(), second["total"].as_i64()),
+        (Some(4), Some(4))
+    );
+    assert_eq!(listed(&page("?per_page=2&page=3").await), Vec::<i64>::new());
+    // The assigned credit keeps its outcome: it is the stall's one unmatched credit.
+    let unmatched = page("?outcome=unmatched").await;
+    assert_eq!(
+        (listed(&unmatched), unmatched["total"].as_i64()),
+        (vec![ids[2]], Some(1))
+    );
+    let static_payments = page("?outcome=static_payment&per_page=1&page=3").await;
+    assert_eq!(listed(&static_payments), [ids[0]], "{static_payments}");
+    assert_eq!(static_payments["total"], 3);
+    // The export, oldest first, has the same four.
+    let csv = m
+        .app
+        .get(
+            &format!("/api/v1/stalls/{stall}/credits.csv"),
+            Some(&vendor),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .text();
+    let exported: Vec<i64> = csv
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(exported, [ids[0], ids[2], ids[3], ids[4]], "{csv}");
+    let theirs = m
+        .app
+        .get(
+            &format!("/api/v1/stalls/{other}/credits"),
+            Some(&m.app.admin),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(
+        (listed(&theirs), theirs["total"].as_i64()),
+        (vec![ids[1]], Some(1))
+    );
+}
+
 /// The next `credit` event on a server-sent event stream, within `wait`.
 async fn next_credit_event(body: &mut Body, buffer: &mut String, wait: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + wait;
