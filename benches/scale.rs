@@ -42,7 +42,9 @@
 //! - `stall credits page 1, busiest stall` / `…, quiet stall`: what a vendor's credits screen
 //!   reads (`store::credits::list`: the newest 50 and the total) for the stall with the most
 //!   credits of the busiest market and for one with the fewest of the typical market (checked,
-//!   and timed once, against a scan of the ledger through the join).
+//!   and timed once, against a scan of the ledger through the join);
+//! - `unmatched credits page 1, busiest market`: the review list's first page and total (checked,
+//!   and timed once, against the query with the outcome as a parameter).
 //!
 //! At the end a Markdown table gives, per backend, the data, the generation times, the median
 //! time per call (median over criterion's samples of each sample's mean) and the load average.
@@ -80,6 +82,7 @@ use tokio::runtime::Runtime;
 
 use chopay::dispatch;
 use chopay::domain::day::Day;
+use chopay::domain::order::Outcome;
 use chopay::domain::stats::Totals;
 use chopay::service::stats::{self as figures, Ask};
 use chopay::store::credits::{self, CreditScope, DailyRow};
@@ -114,10 +117,11 @@ enum Bench {
     ReportBusiest,
     StallBusiest,
     StallQuiet,
+    UnmatchedBusiest,
 }
 
 impl Bench {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::MarketTypical,
         Self::MarketBusiest,
         Self::DistrictTypical,
@@ -125,6 +129,7 @@ impl Bench {
         Self::ReportBusiest,
         Self::StallBusiest,
         Self::StallQuiet,
+        Self::UnmatchedBusiest,
     ];
 
     fn name(self) -> &'static str {
@@ -136,6 +141,7 @@ impl Bench {
             Self::ReportBusiest => "monthly report, busiest",
             Self::StallBusiest => "stall credits page 1, busiest stall",
             Self::StallQuiet => "stall credits page 1, quiet stall",
+            Self::UnmatchedBusiest => "unmatched credits page 1, busiest market",
         }
     }
 }
@@ -216,6 +222,15 @@ struct Loaded {
 }
 
 impl Loaded {
+    /// The stall a stall benchmark reads.
+    fn stall_of(&self, bench: Bench) -> i64 {
+        if bench == Bench::StallBusiest {
+            self.busiest_stall
+        } else {
+            self.quiet_stall
+        }
+    }
+
     /// One call of `bench`; answers (credits, đồng) so the work cannot be optimized away and the
     /// figures can be checked.
     async fn run(&self, bench: Bench) -> (i64, i64) {
@@ -251,12 +266,11 @@ impl Loaded {
                 (stalls.0 + unmatched.0, stalls.1 + unmatched.1)
             }
             Bench::StallBusiest | Bench::StallQuiet => {
-                let stall = if bench == Bench::StallBusiest {
-                    self.busiest_stall
-                } else {
-                    self.quiet_stall
-                };
-                stall_page(&self.store, stall).await
+                page_of(&self.store, CreditScope::Stall(self.stall_of(bench)), None).await
+            }
+            Bench::UnmatchedBusiest => {
+                let scope = CreditScope::Market(self.busiest.id);
+                page_of(&self.store, scope, Some(Outcome::Unmatched)).await
             }
         }
     }
@@ -291,21 +305,17 @@ async fn monthly_report(store: &Store, market_id: i64, month: (Day, Day)) -> ((i
     ((credits, amount), totals)
 }
 
-/// What a vendor's credits screen reads (`GET /api/v1/stalls/{id}/credits`): the newest page of
-/// 50 and the total. Answers (total, đồng on the page).
-async fn stall_page(store: &Store, stall_id: i64) -> (i64, i64) {
-    let (rows, total) = credits::list(
-        store,
-        CreditScope::Stall(stall_id),
-        None,
-        Page::new(None, None),
-    )
-    .await
-    .expect("credits::list");
+/// What a credits screen reads (a vendor's, `GET /api/v1/stalls/{id}/credits`; the review list,
+/// `GET /api/v1/markets/{slug}/credits?outcome=unmatched`): the newest page of 50 and the total.
+/// Answers (total, đồng on the page).
+async fn page_of(store: &Store, scope: CreditScope, outcome: Option<Outcome>) -> (i64, i64) {
+    let (rows, total) = credits::list(store, scope, outcome, Page::new(None, None))
+        .await
+        .expect("credits::list");
     (total, rows.iter().map(|r| r.amount_dong).sum())
 }
 
-/// The same as [`stall_page`] by a scan: every credit matched or assigned to the stall, through
+/// The same as [`page_of`] for a stall by a scan: every credit matched or assigned to the stall, through
 /// the join (as the listing read them before it read the two indexes).
 async fn naive_stall(store: &Store, stall_id: i64) -> (i64, i64) {
     const SQL: &str = "SELECT (SELECT COUNT(*) FROM credits c LEFT JOIN credit_assignments a ON a.credit_id = c.id \
@@ -315,6 +325,16 @@ async fn naive_stall(store: &Store, stall_id: i64) -> (i64, i64) {
          ORDER BY c.id DESC LIMIT 50) AS page)";
     dispatch!(store, pool => sqlx::query_as::<_, (i64, i64)>(SQL).bind(stall_id).fetch_one(pool).await)
         .expect("naive stall scan")
+}
+
+/// The same as [`page_of`] for a market's unmatched credits, as the listing read them before it
+/// read the partial index `credits_unmatched` (the outcome a parameter).
+async fn naive_unmatched(store: &Store, market_id: i64) -> (i64, i64) {
+    const SQL: &str = "SELECT (SELECT COUNT(*) FROM credits c WHERE c.market_id = $1 AND ($2 = '' OR c.outcome = $2)), \
+         (SELECT CAST(COALESCE(SUM(amount_dong), 0) AS BIGINT) FROM (SELECT c.amount_dong FROM credits c \
+         WHERE c.market_id = $1 AND ($2 = '' OR c.outcome = $2) ORDER BY c.id DESC LIMIT 50) AS page)";
+    dispatch!(store, pool => sqlx::query_as::<_, (i64, i64)>(SQL).bind(market_id).bind("unmatched").fetch_one(pool).await)
+        .expect("naive unmatched scan")
 }
 
 /// The stall of `market_id` with the most credits (`most`) or the fewest but some.
@@ -577,11 +597,7 @@ async fn check(loaded: &Loaded) {
         "monthly report"
     );
     for bench in [Bench::StallBusiest, Bench::StallQuiet] {
-        let stall = if bench == Bench::StallBusiest {
-            loaded.busiest_stall
-        } else {
-            loaded.quiet_stall
-        };
+        let stall = loaded.stall_of(bench);
         let started = Instant::now();
         let want = naive_stall(&loaded.store, stall).await;
         let scan = started.elapsed();
@@ -593,6 +609,17 @@ async fn check(loaded: &Loaded) {
             scan.as_secs_f64() * 1e3
         );
     }
+    let started = Instant::now();
+    let want = naive_unmatched(&loaded.store, loaded.busiest.id).await;
+    let scan = started.elapsed();
+    let bench = Bench::UnmatchedBusiest;
+    assert_eq!(loaded.run(bench).await, want, "{}", bench.name());
+    println!(
+        "  {}: {} credits; the same with the outcome as a parameter: {:.1} ms",
+        bench.name(),
+        want.0,
+        scan.as_secs_f64() * 1e3
+    );
     for (what, market) in [("typical", &loaded.typical), ("busiest", &loaded.busiest)] {
         let f = figures::of_market(&loaded.store, market.clone(), Ask::last_30_days(today))
             .await

@@ -180,6 +180,15 @@ pub async fn list(
     );
     const COUNT_MARKET: &str =
         "SELECT COUNT(*) FROM credits c WHERE c.market_id = $1 AND ($2 = '' OR c.outcome = $2)";
+    // The review list: the partial index `credits_unmatched`, which a parameter cannot select.
+    const UNMATCHED_OF_MARKET: &str = concat!(
+        "SELECT ",
+        columns!(),
+        from!(),
+        "WHERE c.market_id = $1 AND c.outcome = 'unmatched' ORDER BY c.id DESC LIMIT $2 OFFSET $3"
+    );
+    const COUNT_UNMATCHED_OF_MARKET: &str =
+        "SELECT COUNT(*) FROM credits WHERE market_id = $1 AND outcome = 'unmatched'";
     // A stall's own credits, and those assigned to it that are not its own already; without an
     // outcome, the first count reads the index alone.
     const COUNT_STALL_ALL: &str = "SELECT (SELECT COUNT(*) FROM credits WHERE stall_id = $1) \
@@ -190,6 +199,14 @@ pub async fn list(
          WHERE s.stall_id = $1 AND x.stall_id IS DISTINCT FROM $1 AND x.outcome = $2)";
     let outcome_text = outcome.map_or("", Outcome::as_str);
     let (rows, total) = match scope {
+        CreditScope::Market(id) if outcome == Some(Outcome::Unmatched) => {
+            let rows = dispatch!(store, pool => sqlx::query_as::<_, CreditRow>(UNMATCHED_OF_MARKET)
+                .bind(id).bind(page.size).bind(page.offset())
+                .fetch_all(pool).await)?;
+            let total: i64 = dispatch!(store, pool => sqlx::query_scalar(COUNT_UNMATCHED_OF_MARKET)
+                .bind(id).fetch_one(pool).await)?;
+            (rows, total)
+        }
         CreditScope::Market(id) => {
             let rows = dispatch!(store, pool => sqlx::query_as::<_, CreditRow>(BY_MARKET)
                 .bind(id).bind(outcome_text).bind(page.size).bind(page.offset())
