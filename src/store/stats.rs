@@ -93,75 +93,19 @@ fn lines_of_markets(markets: &str) -> String {
     )
 }
 
-/// The open stalls of markets `IN ({markets})` (placeholders from `$1`) counted by
-/// [`StallTally`] without the window (`active` false): one pass over the stalls, no row per stall
-/// sent back.
+/// The open stalls of markets `IN ({markets})` (placeholders from `$3`) counted by
+/// [`StallTally`], active meaning a credit within days `$1..=$2`: one range of the
+/// market-and-day index per market for the active stalls, one pass over the stalls, no row per
+/// stall sent back.
 fn tallies_of_markets(markets: &str) -> String {
     format!(
-        "SELECT s.market_id, {TALLY_COLUMNS}, FALSE AS active, CAST(COUNT(*) AS BIGINT) AS stalls \
-         FROM stalls s WHERE s.market_id IN ({markets}) AND s.status = 'active' GROUP BY s.market_id, 2, 3, 4"
+        "SELECT s.market_id, s.payee_bin IS NOT NULL AS linked, s.poster_printed_at_ms IS NOT NULL AS printed, \
+         COALESCE(s.account_linked_at_ms > s.poster_printed_at_ms, FALSE) AS relinked, \
+         w.stall_id IS NOT NULL AS active, CAST(COUNT(*) AS BIGINT) AS stalls \
+         FROM stalls s LEFT JOIN (SELECT DISTINCT stall_id FROM credit_days \
+         WHERE market_id IN ({markets}) AND day BETWEEN $1 AND $2 AND credits > 0) w ON w.stall_id = s.id \
+         WHERE s.market_id IN ({markets}) AND s.status = 'active' GROUP BY s.market_id, 2, 3, 4, 5"
     )
-}
-
-/// The same for the stalls of those markets (placeholders from `$3`) with a credit within days
-/// `$1..=$2` (`active` true): one range of the market-and-day index per market, then those stalls
-/// by primary key. Counted apart and subtracted ([`split_active`]) rather than joined to every
-/// stall: on SQLite the join cost more than both counts (17.0 against 8.7 + 3.7 ms for the scale
-/// bench's largest district).
-fn active_tallies_of_markets(markets: &str) -> String {
-    format!(
-        "SELECT s.market_id, {TALLY_COLUMNS}, TRUE AS active, CAST(COUNT(*) AS BIGINT) AS stalls \
-         FROM stalls s WHERE s.id IN (SELECT stall_id FROM credit_days \
-         WHERE market_id IN ({markets}) AND day BETWEEN $1 AND $2 AND credits > 0) \
-         AND s.market_id IN ({markets}) AND s.status = 'active' GROUP BY s.market_id, 2, 3, 4"
-    )
-}
-
-/// What a [`StallTally`] tells of a stall besides its activity.
-const TALLY_COLUMNS: &str = "s.payee_bin IS NOT NULL AS linked, s.poster_printed_at_ms IS NOT NULL AS printed, \
-     COALESCE(s.account_linked_at_ms > s.poster_printed_at_ms, FALSE) AS relinked";
-
-/// Every stall counted once: `all` (each tally's stalls, active or not) split by `active` (the
-/// active ones among them) into the active and the other stalls of each kind. Tallies of no stall
-/// are left out.
-fn split_active(all: Vec<MarketTally>, active: Vec<MarketTally>) -> Vec<(i64, StallTally)> {
-    let key = |t: &MarketTally| {
-        (
-            t.market_id,
-            t.tally.linked,
-            t.tally.printed,
-            t.tally.relinked,
-        )
-    };
-    let mut actives: HashMap<_, i64> = active.iter().map(|t| (key(t), t.tally.stalls)).collect();
-    let mut out = Vec::with_capacity(all.len() + active.len());
-    for t in all {
-        let active = actives.remove(&key(&t)).unwrap_or(0);
-        for (is_active, stalls) in [(true, active), (false, t.tally.stalls - active)] {
-            if stalls != 0 {
-                out.push((
-                    t.market_id,
-                    StallTally {
-                        active: is_active,
-                        stalls,
-                        ..t.tally
-                    },
-                ));
-            }
-        }
-    }
-    // Active stalls of a kind with no stall at all cannot be; counted all the same, not lost.
-    for ((market_id, linked, printed, relinked), stalls) in actives {
-        let tally = StallTally {
-            linked,
-            printed,
-            relinked,
-            active: true,
-            stalls,
-        };
-        out.push((market_id, tally));
-    }
-    out
 }
 
 /// Daily sums of markets `IN ({markets})` (placeholders from `$3`) over days `$1..=$2`, in
@@ -377,12 +321,10 @@ impl Snapshot {
         market_ids: &[i64],
         (from, to): (Day, Day),
     ) -> Result<Vec<(i64, StallTally)>, StoreError> {
-        let sql = tallies_of_markets(&placeholders(1, market_ids.len()));
-        let all: Vec<MarketTally> = self.of_markets(sql, &[], market_ids).await?;
         let params = [from.number(), to.number()];
-        let sql = active_tallies_of_markets(&placeholders(params.len() + 1, market_ids.len()));
-        let active: Vec<MarketTally> = self.of_markets(sql, &params, market_ids).await?;
-        Ok(split_active(all, active))
+        let sql = tallies_of_markets(&placeholders(params.len() + 1, market_ids.len()));
+        let rows: Vec<MarketTally> = self.of_markets(sql, &params, market_ids).await?;
+        Ok(rows.into_iter().map(|r| (r.market_id, r.tally)).collect())
     }
 
     /// The days with credits of these markets in `days`, each with its market, oldest first.
@@ -464,50 +406,4 @@ pub async fn lines_after(
         .await?
         .lines_after(market_id, days, after, limit)
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{MarketTally, StallTally, split_active};
-
-    fn tally(
-        market_id: i64,
-        linked: bool,
-        printed: bool,
-        active: bool,
-        stalls: i64,
-    ) -> MarketTally {
-        let tally = StallTally {
-            linked,
-            printed,
-            relinked: false,
-            active,
-            stalls,
-        };
-        MarketTally { market_id, tally }
-    }
-
-    #[test]
-    fn every_stall_is_counted_once_active_or_not() {
-        let all = vec![
-            tally(1, true, true, false, 10),
-            tally(1, true, false, false, 4),
-            tally(2, true, true, false, 3),
-        ];
-        let active = vec![tally(1, true, true, true, 7), tally(2, true, true, true, 3)];
-        let mut split: Vec<_> = split_active(all, active)
-            .into_iter()
-            .map(|(m, t)| (m, t.linked, t.printed, t.active, t.stalls))
-            .collect();
-        split.sort_unstable();
-        assert_eq!(
-            split,
-            [
-                (1, true, false, false, 4),
-                (1, true, true, false, 3),
-                (1, true, true, true, 7),
-                (2, true, true, true, 3),
-            ]
-        );
-    }
 }
