@@ -201,6 +201,18 @@ impl Market {
             .json()
     }
 
+    /// A stall's credits as `token` sees them, with a query string such as `?per_page=2`.
+    pub async fn stall_credits(&self, stall: i64, query: &str, token: &str) -> Value {
+        self.app
+            .get(
+                &format!("/api/v1/stalls/{stall}/credits{query}"),
+                Some(token),
+            )
+            .await
+            .expect(StatusCode::OK)
+            .json()
+    }
+
     /// How many credits the market's ledger holds.
     pub async fn credit_count(&self) -> i64 {
         self.credits("").await["total"].as_i64().expect("total")
@@ -766,15 +778,7 @@ async fn static_and_unmatched_payments_and_assigning_one_after_review() {
         .await
         .expect_error(StatusCode::CONFLICT, "conflict");
 
-    let theirs = m
-        .app
-        .get(
-            &format!("/api/v1/stalls/{other}/credits"),
-            Some(&m.app.admin),
-        )
-        .await
-        .expect(StatusCode::OK)
-        .json();
+    let theirs = m.stall_credits(other, "", &m.app.admin).await;
     assert_eq!(theirs["total"], 1, "{theirs}");
     assert_eq!(theirs["items"][0]["id"], lost_id);
     assert_eq!(theirs["items"][0]["assigned_stall_id"], other);
@@ -849,12 +853,7 @@ async fn a_reference_paid_into_another_stalls_account_never_pays_that_order() {
         ),
         (Some("pending"), Some("0"))
     );
-    let xs = m
-        .app
-        .get(&format!("/api/v1/stalls/{x}/credits"), Some(&m.app.admin))
-        .await
-        .expect(StatusCode::OK)
-        .json();
+    let xs = m.stall_credits(x, "", &m.app.admin).await;
     assert_eq!(xs["total"], 0, "{xs}");
     // The same with no account named at all is not that order's either when the BIN differs.
     let mut elsewhere = credit("X2", "50000", "1012345678", &description);
@@ -975,12 +974,7 @@ async fn a_credit_kept_for_review_counts_once_in_the_daily_totals_after_assignme
         (Some(1), Some("50000"), Some(0), Some(1)),
         "{after}"
     );
-    let ys = m
-        .app
-        .get(&format!("/api/v1/stalls/{y}/credits"), Some(&m.app.admin))
-        .await
-        .expect(StatusCode::OK)
-        .json();
+    let ys = m.stall_credits(y, "", &m.app.admin).await;
     assert_eq!(ys["total"], 0, "given to X, it is not Y's too: {ys}");
 }
 
@@ -1029,17 +1023,7 @@ async fn a_stall_lists_its_own_and_its_assigned_credits_newest_first_page_by_pag
         .await
         .expect(StatusCode::OK);
     let vendor = m.app.token("vendor", None, None, Some(stall)).await;
-    let page = |query: &str| {
-        let url = format!("/api/v1/stalls/{stall}/credits{query}");
-        let vendor = vendor.clone();
-        let app = &m.app;
-        async move {
-            app.get(&url, Some(&vendor))
-                .await
-                .expect(StatusCode::OK)
-                .json()
-        }
-    };
+    let page = |query: &'static str| m.stall_credits(stall, query, &vendor);
     let listed = |list: &Value| -> Vec<i64> {
         list["items"]
             .as_array()
@@ -1081,15 +1065,7 @@ async fn a_stall_lists_its_own_and_its_assigned_credits_newest_first_page_by_pag
         .map(|line| line.split(',').next().unwrap().parse().unwrap())
         .collect();
     assert_eq!(exported, [ids[0], ids[2], ids[3], ids[4]], "{csv}");
-    let theirs = m
-        .app
-        .get(
-            &format!("/api/v1/stalls/{other}/credits"),
-            Some(&m.app.admin),
-        )
-        .await
-        .expect(StatusCode::OK)
-        .json();
+    let theirs = m.stall_credits(other, "", &m.app.admin).await;
     assert_eq!(
         (listed(&theirs), theirs["total"].as_i64()),
         (vec![ids[1]], Some(1))
